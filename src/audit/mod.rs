@@ -1,0 +1,247 @@
+//! The audit log: append-only and hash-chained. Each entry's hash covers its own
+//! content and the previous entry's hash, so editing or deleting any entry breaks the
+//! chain from that point on, which `yorube audit verify` reports.
+//!
+//! Entries are appended inside the transaction of the write they record (one commit
+//! for both); the single `audit_head` row serialises appenders on both engines.
+
+pub mod web;
+
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::auth::{policy, Action, Ctx};
+use crate::db::{Conn, Db};
+use crate::error::AppResult;
+use crate::time;
+
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What happened, by whom, to what. Build with `Entry::new(ctx, ...)`.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub tenant_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub actor: String,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub detail: String,
+}
+
+impl Entry {
+    pub fn new(ctx: &Ctx, tenant_id: Option<&str>, action: &str, entity_type: &str, entity_id: &str) -> Entry {
+        Entry {
+            tenant_id: tenant_id.map(str::to_string),
+            actor_id: ctx.actor_id().map(str::to_string),
+            actor: ctx.login.clone(),
+            action: action.into(),
+            entity_type: entity_type.into(),
+            entity_id: entity_id.into(),
+            detail: String::new(),
+        }
+    }
+
+    /// An entry by someone not (yet) signed in, e.g. a failed sign-in.
+    pub fn anonymous(actor: &str, tenant_id: Option<&str>, action: &str, entity_type: &str, entity_id: &str) -> Entry {
+        Entry {
+            tenant_id: tenant_id.map(str::to_string),
+            actor_id: None,
+            actor: actor.into(),
+            action: action.into(),
+            entity_type: entity_type.into(),
+            entity_id: entity_id.into(),
+            detail: String::new(),
+        }
+    }
+
+    pub fn detail(mut self, d: &str) -> Entry {
+        self.detail = d.chars().take(500).collect();
+        self
+    }
+}
+
+/// The hash of an entry: SHA-256 over its fields and the previous hash, separated by
+/// the unit separator so that no field can run into the next.
+pub fn entry_hash(seq: i64, at: &str, e: &Entry, prev_hash: &str) -> String {
+    let content = [
+        seq.to_string().as_str(),
+        at,
+        e.tenant_id.as_deref().unwrap_or(""),
+        e.actor_id.as_deref().unwrap_or(""),
+        &e.actor,
+        &e.action,
+        &e.entity_type,
+        &e.entity_id,
+        &e.detail,
+        prev_hash,
+    ]
+    .join("\u{1f}");
+    crate::auth::sha256_hex(&content)
+}
+
+/// Appends an entry within the caller's transaction. Returns its sequence number.
+pub async fn append(conn: &mut Conn, e: Entry) -> AppResult<i64> {
+    let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+        .fetch_one(&mut *conn)
+        .await?;
+    let seq: i64 = head.get("seq");
+    let prev: String = head.get("hash");
+    let at = time::now_db();
+    let hash = entry_hash(seq, &at, &e, &prev);
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, tenant_id, actor_id, actor, action, entity_type, entity_id, detail, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(seq)
+    .bind(&at)
+    .bind(&e.tenant_id)
+    .bind(&e.actor_id)
+    .bind(&e.actor)
+    .bind(&e.action)
+    .bind(&e.entity_type)
+    .bind(&e.entity_id)
+    .bind(&e.detail)
+    .bind(&prev)
+    .bind(&hash)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(&hash)
+        .execute(&mut *conn)
+        .await?;
+    Ok(seq)
+}
+
+/// Appends one entry in its own transaction (for events that write nothing else,
+/// such as a failed sign-in or a read of a child's record).
+pub async fn record(db: &Db, e: Entry) -> AppResult<i64> {
+    let mut tx = db.begin_write().await?;
+    let seq = append(&mut tx, e).await?;
+    tx.commit().await?;
+    Ok(seq)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LogEntry {
+    pub seq: i64,
+    pub at: String,
+    pub tenant_id: Option<String>,
+    pub actor: String,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub detail: String,
+    pub hash: String,
+}
+
+fn log_from_row(r: &sqlx::any::AnyRow) -> LogEntry {
+    LogEntry {
+        seq: r.get("seq"),
+        at: r.get("at"),
+        tenant_id: r.get("tenant_id"),
+        actor: r.get("actor"),
+        action: r.get("action"),
+        entity_type: r.get("entity_type"),
+        entity_id: r.get("entity_id"),
+        detail: r.get("detail"),
+        hash: r.get("hash"),
+    }
+}
+
+/// The newest entries of the caller's tenant (system administrators: all), newest first,
+/// before sequence number `before` when given.
+pub async fn list(db: &Db, ctx: &Ctx, before: Option<i64>, limit: i64) -> AppResult<Vec<LogEntry>> {
+    policy::require(ctx, Action::ViewAudit)?;
+    let before = before.unwrap_or(i64::MAX);
+    let limit = limit.clamp(1, 500);
+    let cols = "seq, at, tenant_id, actor, action, entity_type, entity_id, detail, hash";
+    let rows = if ctx.is_system_admin() {
+        sqlx::query(&format!("SELECT {cols} FROM audit_log WHERE seq < $1 ORDER BY seq DESC LIMIT $2"))
+            .bind(before)
+            .bind(limit)
+            .fetch_all(&db.pool)
+            .await?
+    } else {
+        sqlx::query(&format!(
+            "SELECT {cols} FROM audit_log WHERE tenant_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
+        ))
+        .bind(ctx.tenant()?)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?
+    };
+    Ok(rows.iter().map(log_from_row).collect())
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Intact { entries: i64 },
+    Broken { seq: i64, reason: String },
+}
+
+/// Walks the whole chain in order and checks every link and every hash.
+pub async fn verify(db: &Db) -> anyhow::Result<Verdict> {
+    let mut prev = GENESIS.to_string();
+    let mut expected_seq = 1i64;
+    let mut last_seen = 0i64;
+    loop {
+        let rows = sqlx::query(
+            "SELECT seq, at, tenant_id, actor_id, actor, action, entity_type, entity_id, detail, prev_hash, hash \
+             FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 5000",
+        )
+        .bind(last_seen)
+        .fetch_all(&db.pool)
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in &rows {
+            let seq: i64 = r.get("seq");
+            if seq != expected_seq {
+                return Ok(Verdict::Broken {
+                    seq: expected_seq,
+                    reason: format!("記録 {expected_seq} が見つかりません（削除された可能性があります）"),
+                });
+            }
+            let e = Entry {
+                tenant_id: r.get("tenant_id"),
+                actor_id: r.get("actor_id"),
+                actor: r.get("actor"),
+                action: r.get("action"),
+                entity_type: r.get("entity_type"),
+                entity_id: r.get("entity_id"),
+                detail: r.get("detail"),
+            };
+            let at: String = r.get("at");
+            let stored_prev: String = r.get("prev_hash");
+            let stored: String = r.get("hash");
+            if stored_prev != prev {
+                return Ok(Verdict::Broken {
+                    seq,
+                    reason: "直前の記録のハッシュと一致しません（前の記録が改ざんされた可能性があります）".into(),
+                });
+            }
+            if entry_hash(seq, &at, &e, &prev) != stored {
+                return Ok(Verdict::Broken {
+                    seq,
+                    reason: "記録の内容がハッシュと一致しません（この記録が改ざんされた可能性があります）".into(),
+                });
+            }
+            prev = stored;
+            expected_seq += 1;
+            last_seen = seq;
+        }
+    }
+    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&db.pool).await?;
+    let head_seq: i64 = head.get("seq");
+    let head_hash: String = head.get("hash");
+    if head_seq != last_seen || head_hash != prev {
+        return Ok(Verdict::Broken {
+            seq: last_seen + 1,
+            reason: format!("末尾の記録が失われています（最終番号 {head_seq} のはずが {last_seen} までしかありません）"),
+        });
+    }
+    Ok(Verdict::Intact { entries: last_seen })
+}

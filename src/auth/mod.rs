@@ -1,0 +1,128 @@
+//! Who is asking and what they may do: roles, the policy, passwords, sessions and API tokens.
+
+pub mod password;
+pub mod policy;
+pub mod session;
+pub mod token;
+
+use serde::Serialize;
+
+pub use policy::{can, require, Action};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    SystemAdmin,
+    TenantAdmin,
+    Nurse,
+    SupportWorker,
+    Contractor,
+    Partner,
+    Auditor,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::SystemAdmin,
+        Role::TenantAdmin,
+        Role::Nurse,
+        Role::SupportWorker,
+        Role::Contractor,
+        Role::Partner,
+        Role::Auditor,
+    ];
+
+    /// Roles a user of a tenant can have (everything but system_admin).
+    pub const TENANT_ROLES: [Role; 6] = [
+        Role::TenantAdmin,
+        Role::Nurse,
+        Role::SupportWorker,
+        Role::Contractor,
+        Role::Partner,
+        Role::Auditor,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::SystemAdmin => "system_admin",
+            Role::TenantAdmin => "tenant_admin",
+            Role::Nurse => "nurse",
+            Role::SupportWorker => "support_worker",
+            Role::Contractor => "contractor",
+            Role::Partner => "partner",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::SystemAdmin => "システム管理者",
+            Role::TenantAdmin => "事業担当者",
+            Role::Nurse => "保健師",
+            Role::SupportWorker => "自立支援員",
+            Role::Contractor => "委託先職員",
+            Role::Partner => "関係機関の窓口担当者",
+            Role::Auditor => "監査担当者",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s.trim())
+    }
+}
+
+/// The caller of every store function: a signed-in user of one tenant (or a system
+/// administrator, who has no tenant). Store functions take it first so that no query
+/// of tenant data can be written without the tenant.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub user_id: String,
+    pub login: String,
+    pub display_name: String,
+    pub role: Role,
+    pub tenant_id: Option<String>,
+    pub tenant_code: Option<String>,
+    pub tenant_name: Option<String>,
+}
+
+impl Ctx {
+    /// The CLI and demo loader act as the system.
+    pub fn system() -> Ctx {
+        Ctx {
+            user_id: String::new(),
+            login: "system".into(),
+            display_name: "システム".into(),
+            role: Role::SystemAdmin,
+            tenant_id: None,
+            tenant_code: None,
+            tenant_name: None,
+        }
+    }
+
+    pub fn is_system_admin(&self) -> bool {
+        self.role == Role::SystemAdmin
+    }
+
+    /// The tenant this caller's data lives in. System administrators have none and
+    /// get NotFound for tenant data unless a store function says otherwise.
+    pub fn tenant(&self) -> Result<&str, crate::AppError> {
+        self.tenant_id.as_deref().ok_or(crate::AppError::NotFound)
+    }
+
+    pub fn actor_id(&self) -> Option<&str> {
+        (!self.user_id.is_empty()).then_some(self.user_id.as_str())
+    }
+}
+
+/// A random secret as 64 hex characters (256 bits).
+pub fn random_token() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+pub fn sha256_hex(s: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(s.as_bytes()))
+}

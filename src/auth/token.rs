@@ -1,0 +1,83 @@
+//! API bearer tokens: issued by POST /api/v1/auth/token, stored hashed, revocable.
+
+use chrono::Duration;
+use sqlx::Row;
+
+use super::{random_token, sha256_hex, Ctx};
+use crate::audit::{self, Entry};
+use crate::db::Db;
+use crate::error::AppResult;
+use crate::{tenants, time};
+
+/// Tokens are valid for this many days unless revoked earlier.
+pub const VALID_DAYS: i64 = 30;
+
+pub struct Issued {
+    pub token: String,
+    pub expires_at: String,
+}
+
+pub async fn issue(db: &Db, ctx: &Ctx) -> AppResult<Issued> {
+    let token = format!("yb_{}", random_token());
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = time::now_db();
+    let expires_at = time::in_db(Duration::days(VALID_DAYS));
+    let mut tx = db.begin_write().await?;
+    sqlx::query("INSERT INTO api_tokens (id, user_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&id)
+        .bind(&ctx.user_id)
+        .bind(sha256_hex(&token))
+        .bind(&now)
+        .bind(&expires_at)
+        .execute(&mut *tx)
+        .await?;
+    audit::append(&mut tx, Entry::new(ctx, ctx.tenant_id.as_deref(), "auth.sign_in", "api_token", &id).detail("api")).await?;
+    tx.commit().await?;
+    Ok(Issued { token, expires_at })
+}
+
+/// The caller of a bearer token, when it is valid, unrevoked and its user active.
+pub async fn resolve(db: &Db, token: &str) -> AppResult<Option<(Ctx, String)>> {
+    let row = sqlx::query("SELECT id, user_id, expires_at, revoked_at, last_used_at FROM api_tokens WHERE token_hash = $1")
+        .bind(sha256_hex(token))
+        .fetch_optional(&db.pool)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    if row.get::<Option<String>, _>("revoked_at").is_some() {
+        return Ok(None);
+    }
+    let now = time::now();
+    if time::from_db(row.get::<String, _>("expires_at").as_str()).map(|e| e <= now).unwrap_or(true) {
+        return Ok(None);
+    }
+    let id: String = row.get("id");
+    let user_id: String = row.get("user_id");
+    let Some(ctx) = tenants::load_ctx(db, &user_id).await? else { return Ok(None) };
+    let stale = row
+        .get::<Option<String>, _>("last_used_at")
+        .and_then(|s| time::from_db(&s))
+        .map(|l| now - l > Duration::seconds(60))
+        .unwrap_or(true);
+    if stale {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(time::to_db(now))
+            .bind(&id)
+            .execute(&db.pool)
+            .await?;
+    }
+    Ok(Some((ctx, id)))
+}
+
+/// Revokes one token of the caller.
+pub async fn revoke(db: &Db, ctx: &Ctx, token_id: &str) -> AppResult<()> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+        .bind(time::now_db())
+        .bind(token_id)
+        .bind(&ctx.user_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::append(&mut tx, Entry::new(ctx, ctx.tenant_id.as_deref(), "auth.sign_out", "api_token", token_id).detail("api")).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,15 @@
+//! yorube (寄る辺): the web application, JSON API and admin CLI for the
+//! 小児慢性特定疾病児童等自立支援事業. See docs/architecture.md for the layout.
+
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod tenants;
+pub mod text;
+pub mod time;
+pub mod web;
+
+pub use error::AppError;

@@ -1,0 +1,175 @@
+//! The JSON API under /api/v1: bearer-token callers, RFC 9457 problem responses with
+//! Japanese titles, and a JSON extractor whose rejections are problems too.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use crate::auth::{session, token, Ctx};
+use crate::AppError;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/token", post(issue_token).delete(revoke_token))
+        .route("/me", get(me))
+}
+
+/// An error as `application/problem+json`.
+pub struct ApiError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a [crate::error::FieldError]>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        e.log_if_internal();
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let errors = match &e {
+            AppError::Validation(errs) => Some(errs.as_slice()),
+            _ => None,
+        };
+        let body = Problem {
+            kind: format!("/problems/{}", e.code()),
+            title: e.title(),
+            status: e.status(),
+            detail: e.detail(),
+            code: e.code(),
+            errors,
+        };
+        let mut res = (status, Json(body)).into_response();
+        res.headers_mut()
+            .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
+
+pub type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// JSON body whose rejections are problems in Japanese.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(r) => Err(ApiError(match r {
+                JsonRejection::MissingJsonContentType(_) => {
+                    AppError::BadRequest("Content-Type: application/json で送信してください。".into())
+                }
+                JsonRejection::JsonSyntaxError(_) => {
+                    AppError::BadRequest("JSON の形式が正しくありません。".into())
+                }
+                JsonRejection::JsonDataError(e) => AppError::Validation(vec![crate::error::FieldError::new(
+                    "body",
+                    format!("JSON の項目が正しくありません（{}）。", e.body_text().chars().take(200).collect::<String>()),
+                )]),
+                JsonRejection::BytesRejection(_) => {
+                    AppError::TooLarge("送信されたデータが大きすぎます（上限 20MB）。".into())
+                }
+                _ => AppError::BadRequest("リクエストを読み取れません。".into()),
+            })),
+        }
+    }
+}
+
+/// A caller of the API, identified by `Authorization: Bearer TOKEN`.
+pub struct ApiAuth {
+    pub ctx: Ctx,
+    pub token_id: String,
+}
+
+impl FromRequestParts<AppState> for ApiAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        let value = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")).map(str::trim);
+        let Some(token) = token.filter(|t| !t.is_empty()) else {
+            return Err(ApiError(AppError::Unauthorized(
+                "Authorization: Bearer トークン を付けて送信してください。".into(),
+            )));
+        };
+        match token::resolve(&st.db, token).await? {
+            Some((ctx, token_id)) => Ok(ApiAuth { ctx, token_id }),
+            None => Err(ApiError(AppError::Unauthorized(
+                "トークンが無効か、有効期限が切れています。もう一度取得してください。".into(),
+            ))),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenRequest {
+    login: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+struct TokenResponse {
+    token: String,
+    token_type: &'static str,
+    expires_at: String,
+}
+
+async fn issue_token(State(st): State<AppState>, ApiJson(req): ApiJson<TokenRequest>) -> ApiResult<TokenResponse> {
+    let ctx = session::authenticate(&st.db, &req.login, &req.password, "api").await?;
+    let issued = token::issue(&st.db, &ctx).await?;
+    Ok(Json(TokenResponse { token: issued.token, token_type: "Bearer", expires_at: issued.expires_at }))
+}
+
+async fn revoke_token(State(st): State<AppState>, a: ApiAuth) -> Result<StatusCode, ApiError> {
+    token::revoke(&st.db, &a.ctx, &a.token_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize)]
+pub struct Me {
+    pub id: String,
+    pub login: String,
+    pub display_name: String,
+    pub role: &'static str,
+    pub role_label: &'static str,
+    pub tenant: Option<String>,
+    pub tenant_name: Option<String>,
+}
+
+async fn me(a: ApiAuth) -> Json<Me> {
+    let c = a.ctx;
+    Json(Me {
+        id: c.user_id,
+        login: c.login,
+        display_name: c.display_name,
+        role: c.role.as_str(),
+        role_label: c.role.label(),
+        tenant: c.tenant_code,
+        tenant_name: c.tenant_name,
+    })
+}

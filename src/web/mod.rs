@@ -1,0 +1,115 @@
+//! HTTP: the router, shared state, the session/CSRF middleware, security headers,
+//! embedded assets and the error pages.
+
+pub mod api;
+pub mod assets;
+pub mod csrf;
+pub mod pages;
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+
+use crate::auth::Ctx;
+use crate::db::Db;
+use crate::AppError;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Minutes of inactivity after which a session ends.
+    pub session_idle_minutes: i64,
+    /// Mark cookies Secure even without X-Forwarded-Proto (when served over https directly).
+    pub force_secure_cookies: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { session_idle_minutes: 30, force_secure_cookies: false }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+}
+
+/// The largest request body accepted (imports are the largest).
+pub const BODY_LIMIT: usize = 20 * 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let pages = pages::routes()
+        .merge(crate::tenants::web::routes())
+        .merge(crate::audit::web::routes())
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::session_layer));
+    let api = api::routes()
+        .merge(crate::tenants::web::api_routes())
+        .merge(crate::audit::web::api_routes());
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(assets::routes())
+        .merge(pages)
+        .nest("/api/v1", api)
+        .fallback(fallback)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+async fn healthz(State(st): State<AppState>) -> Response {
+    match st.db.ping().await {
+        Ok(()) => Json(serde_json::json!({"status": "ok", "database": st.db.engine.as_str()})).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"status": "error", "database": st.db.engine.as_str()})),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn fallback(method: Method, req: Request) -> Response {
+    let _ = method;
+    if req.uri().path().starts_with("/api/") {
+        api::ApiError(AppError::NotFound).into_response()
+    } else {
+        pages::error_page(None, &AppError::NotFound)
+    }
+}
+
+/// A strict Content-Security-Policy (no inline script or style anywhere) and friends.
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        ),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// The signed-in caller of a page request, set by the session layer.
+#[derive(Clone)]
+pub struct Session {
+    pub ctx: Option<Ctx>,
+    pub csrf: String,
+    pub token: Option<String>,
+    pub expired: bool,
+    pub secure: bool,
+}
