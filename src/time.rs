@@ -94,13 +94,21 @@ pub fn fiscal_year(d: NaiveDate) -> i32 {
     }
 }
 
-/// 令和7年度 for fiscal year 2025.
+/// 令和7年度 for fiscal year 2025. A fiscal year takes the era in force at its end
+/// when that era began within it (FY2019 is 令和元年度, not 平成31年度).
 pub fn format_fiscal_year(fy: i32) -> String {
-    let d = NaiveDate::from_ymd_opt(fy, 4, 1).expect("valid date");
-    match wareki_year(d) {
-        Some((name, y)) if y == 1 => format!("{name}元年度"),
-        Some((name, y)) => format!("{name}{y}年度"),
-        None => format!("{fy}年度"),
+    let end = NaiveDate::from_ymd_opt(fy + 1, 3, 31).expect("valid date");
+    let start = NaiveDate::from_ymd_opt(fy, 4, 1).expect("valid date");
+    let era = ERAS.iter().find(|e| {
+        NaiveDate::from_ymd_opt(e.start.0, e.start.1, e.start.2).is_some_and(|s| s <= end && e.start.0 <= fy)
+    });
+    match era {
+        Some(e) if fy - e.start.0 + 1 == 1 => format!("{}元年度", e.name),
+        Some(e) => format!("{}{}年度", e.name, fy - e.start.0 + 1),
+        None => match wareki_year(start) {
+            Some((name, y)) => format!("{name}{y}年度"),
+            None => format!("{fy}年度"),
+        },
     }
 }
 
@@ -176,6 +184,9 @@ mod tests {
         assert_eq!(fiscal_year(d(2026, 4, 1)), 2026);
         assert_eq!(format_fiscal_year(2025), "令和7年度");
         assert_eq!(format_fiscal_year(2019), "令和元年度");
+        assert_eq!(format_fiscal_year(2018), "平成30年度");
+        assert_eq!(format_fiscal_year(1988), "昭和63年度");
+        assert_eq!(format_fiscal_year(1989), "平成元年度");
     }
 
     #[test]

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: installs what the tests need, starts
+# PostgreSQL when it is not running, then runs
+#   1. cargo test: unit tests and integration tests, each store test on SQLite and PostgreSQL;
+#   2. the browser tests (Playwright + Debian's Chromium + axe-core) against a demo
+#      server on SQLite and on PostgreSQL.
+# With CI=true an unreachable PostgreSQL is a failure; elsewhere it is skipped loudly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export YORUBE_TEST_DATABASE_URL=${YORUBE_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
+ci=${CI:-false}
+
+say() { printf '\n==> %s\n' "$*"; }
+
+# --- system packages (Debian) -------------------------------------------------
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
+command -v node >/dev/null 2>&1 || need+=(nodejs npm)
+if [ ${#need[@]} -gt 0 ]; then
+  say "installing ${need[*]}"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
+fi
+
+# --- PostgreSQL ----------------------------------------------------------------
+pg_ok() { psql "$YORUBE_TEST_DATABASE_URL" -qAtc 'select 1' >/dev/null 2>&1; }
+if ! pg_ok && command -v pg_ctlcluster >/dev/null 2>&1; then
+  say "starting PostgreSQL"
+  for v in $(ls /etc/postgresql 2>/dev/null); do pg_ctlcluster --skip-systemctl-redirect "$v" main start 2>/dev/null || true; done
+  for _ in $(seq 30); do pg_ok && break; sleep 1; done
+fi
+if pg_ok; then
+  pg=1
+  # Schemas left behind by earlier runs.
+  psql "$YORUBE_TEST_DATABASE_URL" -qAtc "select format('drop schema %I cascade;', nspname) from pg_namespace where nspname like 'yt\_%' or nspname like 'e2e\_%'" \
+    | psql "$YORUBE_TEST_DATABASE_URL" -q >/dev/null 2>&1 || true
+else
+  pg=0
+  if [ "$ci" = true ]; then echo "PostgreSQL at $YORUBE_TEST_DATABASE_URL is unreachable (CI=true): failing." >&2; exit 1; fi
+  printf '\n!!!!! PostgreSQL at %s is unreachable: the PostgreSQL half of the tests is SKIPPED !!!!!\n\n' "$YORUBE_TEST_DATABASE_URL" >&2
+fi
+
+# --- Rust: unit and integration tests (both engines) ---------------------------
+say "cargo test (SQLite and PostgreSQL)"
+cargo test --locked
+
+# --- Browser tests ------------------------------------------------------------
+bin=target/debug/yorube
+[ -x "$bin" ] || cargo build --locked
+say "browser tests on SQLite"
+bash e2e/run.sh "$bin"
+if [ "$pg" = 1 ]; then
+  say "browser tests on PostgreSQL"
+  bash e2e/run.sh "$bin" --database-url "$YORUBE_TEST_DATABASE_URL"
+fi
+say "all tests passed"

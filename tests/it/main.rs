@@ -1,0 +1,10 @@
+//! Integration tests: each test runs the real router on a random port against a fresh
+//! database — once on SQLite and once on PostgreSQL (see helpers::dual!).
+
+#[macro_use]
+mod helpers;
+mod api_auth;
+mod audit_chain;
+mod cli;
+mod tenancy;
+mod web_auth;
