@@ -72,7 +72,10 @@ pub async fn run(db: &Db, password_in: Option<&str>) -> AppResult<DemoReport> {
         let tenant_id = match existing {
             Some(id) => {
                 // Reset: the demo tenant's people (and with them sessions and tokens) go.
-                sqlx::query("DELETE FROM users WHERE tenant_id = $1").bind(&id).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM users WHERE tenant_id = $1")
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query("UPDATE tenants SET name = $1, kind = $2 WHERE id = $3")
                     .bind(t.name)
                     .bind(t.kind)
@@ -99,11 +102,37 @@ pub async fn run(db: &Db, password_in: Option<&str>) -> AppResult<DemoReport> {
             insert_user(&mut tx, Some(&tenant_id), &login, name, role, &hash, &now).await?;
             logins.push((login, role.label(), name.to_string()));
         }
-        audit::append(&mut tx, Entry::new(&ctx, Some(&tenant_id), "demo.reset", "tenant", &tenant_id).detail(t.code)).await?;
+        audit::append(
+            &mut tx,
+            Entry::new(&ctx, Some(&tenant_id), "demo.reset", "tenant", &tenant_id).detail(t.code),
+        )
+        .await?;
     }
-    sqlx::query("DELETE FROM users WHERE login = 'sysadmin'").execute(&mut *tx).await?;
-    insert_user(&mut tx, None, "sysadmin", "システム管理者", Role::SystemAdmin, &hash, &now).await?;
-    logins.push(("sysadmin".into(), Role::SystemAdmin.label(), "システム管理者".into()));
+    for t in &TENANTS {
+        let tenant_id: String = sqlx::query_scalar("SELECT id FROM tenants WHERE code = $1")
+            .bind(t.code)
+            .fetch_one(&mut *tx)
+            .await?;
+        registry(&mut tx, &ctx, &tenant_id, t.code, &now).await?;
+    }
+    sqlx::query("DELETE FROM users WHERE login = 'sysadmin'")
+        .execute(&mut *tx)
+        .await?;
+    insert_user(
+        &mut tx,
+        None,
+        "sysadmin",
+        "システム管理者",
+        Role::SystemAdmin,
+        &hash,
+        &now,
+    )
+    .await?;
+    logins.push((
+        "sysadmin".into(),
+        Role::SystemAdmin.label(),
+        "システム管理者".into(),
+    ));
     tx.commit().await?;
     Ok(DemoReport { password, logins })
 }
@@ -129,6 +158,144 @@ async fn insert_user(
     .bind(hash)
     .bind(now)
     .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[derive(serde::Deserialize)]
+struct DemoRegistry {
+    agencies: Vec<crate::agencies::model::AgencyInput>,
+    scene_links: Vec<DemoLink>,
+    programs: Vec<DemoProgram>,
+}
+
+#[derive(serde::Deserialize)]
+struct DemoLink {
+    scene: String,
+    agency: String,
+    method: String,
+    content: String,
+}
+
+#[derive(serde::Deserialize)]
+struct DemoProgram {
+    agency: String,
+    program: String,
+}
+
+const REGISTRY_CITY: &str = include_str!("../data/demo/agencies_demo_city.json");
+const REGISTRY_PREF: &str = include_str!("../data/demo/agencies_demo_pref.json");
+
+/// Resets a demo tenant's agency registry: lists, agencies, scenes, programs, and
+/// links the tenant's partner user to the first hospital-like agency.
+async fn registry(
+    tx: &mut crate::db::Tx,
+    ctx: &Ctx,
+    tenant_id: &str,
+    code: &str,
+    now: &str,
+) -> AppResult<()> {
+    use crate::agencies::{model, store};
+    for table in [
+        "agency_proposals",
+        "import_batches",
+        "agency_programs",
+        "agency_scenes",
+        "agency_contacts",
+        "agency_history",
+        "agencies",
+        "agency_fields",
+        "scenes",
+        "related_programs",
+    ] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = $1"))
+            .bind(tenant_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    store::seed_lists(tx, tenant_id).await?;
+    let data: DemoRegistry = serde_json::from_str(if code == "demo-city" {
+        REGISTRY_CITY
+    } else {
+        REGISTRY_PREF
+    })
+    .map_err(|e| crate::AppError::Internal(anyhow::anyhow!("demo registry data: {e}")))?;
+    let fields: Vec<String> = model::DEFAULT_FIELDS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut ids: std::collections::HashMap<String, String> = Default::default();
+    let (mut rows, mut contacts, mut history) = (vec![], vec![], vec![]);
+    for a in &data.agencies {
+        let a = model::validate(a, &fields).map_err(|e| {
+            crate::AppError::Internal(anyhow::anyhow!(
+                "demo agency {} is invalid: {:?}",
+                a.name,
+                e.iter().map(|x| x.message.clone()).collect::<Vec<_>>()
+            ))
+        })?;
+        let id = store::new_id();
+        rows.push(store::agency_row_for_import(tenant_id, &id, &a, now));
+        contacts.extend(store::contact_rows_for_import(tenant_id, &id, &a));
+        history.push(store::history_row_for_import(
+            tenant_id, &id, 1, "create", "system", &a, now,
+        ));
+        ids.insert(a.name.clone(), id);
+    }
+    store::insert_agencies(tx, rows, contacts, history).await?;
+    for l in &data.scene_links {
+        let scene_id: Option<String> =
+            sqlx::query_scalar("SELECT id FROM scenes WHERE tenant_id = $1 AND name = $2")
+                .bind(tenant_id)
+                .bind(&l.scene)
+                .fetch_optional(&mut **tx)
+                .await?;
+        if let (Some(scene_id), Some(agency_id)) = (scene_id, ids.get(&l.agency)) {
+            sqlx::query("INSERT INTO agency_scenes (tenant_id, scene_id, agency_id, method, content) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scene_id, agency_id) DO NOTHING")
+                .bind(tenant_id)
+                .bind(&scene_id)
+                .bind(agency_id)
+                .bind(&l.method)
+                .bind(&l.content)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    for p in &data.programs {
+        let program_id: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM related_programs WHERE tenant_id = $1 AND name = $2",
+        )
+        .bind(tenant_id)
+        .bind(&p.program)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let (Some(program_id), Some(agency_id)) = (program_id, ids.get(&p.agency)) {
+            sqlx::query("INSERT INTO agency_programs (tenant_id, agency_id, program_id) VALUES ($1, $2, $3) ON CONFLICT (agency_id, program_id) DO NOTHING")
+                .bind(tenant_id)
+                .bind(agency_id)
+                .bind(&program_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    // The partner user answers for the hospital (or the first agency).
+    let partner_agency = data
+        .agencies
+        .iter()
+        .find(|a| a.name.contains("こども病院"))
+        .or_else(|| data.agencies.first())
+        .and_then(|a| ids.get(&crate::text::clean(&a.name)));
+    sqlx::query("UPDATE users SET agency_id = $1 WHERE login = $2")
+        .bind(partner_agency)
+        .bind(format!("partner@{code}"))
+        .execute(&mut **tx)
+        .await?;
+    store::bump(tx, tenant_id).await?;
+    audit::append(
+        tx,
+        Entry::new(ctx, Some(tenant_id), "demo.registry", "tenant", tenant_id)
+            .detail(&format!("{} 機関", ids.len())),
+    )
     .await?;
     Ok(())
 }

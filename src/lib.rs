@@ -1,6 +1,7 @@
 //! yorube (寄る辺): the web application, JSON API and admin CLI for the
 //! 小児慢性特定疾病児童等自立支援事業. See docs/architecture.md for the layout.
 
+pub mod agencies;
 pub mod audit;
 pub mod auth;
 pub mod cli;

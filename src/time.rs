@@ -18,7 +18,9 @@ pub fn now_db() -> String {
 }
 
 pub fn from_db(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 pub fn in_db(d: Duration) -> String {
@@ -38,7 +40,13 @@ pub fn format_datetime(s: &str) -> String {
     match from_db(s) {
         Some(t) => {
             let l = t.with_timezone(&jst());
-            format!("{}年{}月{}日 {}", l.year(), l.month(), l.day(), l.format("%H:%M"))
+            format!(
+                "{}年{}月{}日 {}",
+                l.year(),
+                l.month(),
+                l.day(),
+                l.format("%H:%M")
+            )
         }
         None => s.to_string(),
     }
@@ -55,10 +63,22 @@ struct Era {
 }
 
 const ERAS: [Era; 4] = [
-    Era { name: "令和", start: (2019, 5, 1) },
-    Era { name: "平成", start: (1989, 1, 8) },
-    Era { name: "昭和", start: (1926, 12, 25) },
-    Era { name: "大正", start: (1912, 7, 30) },
+    Era {
+        name: "令和",
+        start: (2019, 5, 1),
+    },
+    Era {
+        name: "平成",
+        start: (1989, 1, 8),
+    },
+    Era {
+        name: "昭和",
+        start: (1926, 12, 25),
+    },
+    Era {
+        name: "大正",
+        start: (1912, 7, 30),
+    },
 ];
 
 /// The era name and year of a date: (令和, 7) for 2025-11-26. None before 大正.
@@ -100,7 +120,8 @@ pub fn format_fiscal_year(fy: i32) -> String {
     let end = NaiveDate::from_ymd_opt(fy + 1, 3, 31).expect("valid date");
     let start = NaiveDate::from_ymd_opt(fy, 4, 1).expect("valid date");
     let era = ERAS.iter().find(|e| {
-        NaiveDate::from_ymd_opt(e.start.0, e.start.1, e.start.2).is_some_and(|s| s <= end && e.start.0 <= fy)
+        NaiveDate::from_ymd_opt(e.start.0, e.start.1, e.start.2)
+            .is_some_and(|s| s <= end && e.start.0 <= fy)
     });
     match era {
         Some(e) if fy - e.start.0 + 1 == 1 => format!("{}元年度", e.name),
@@ -120,11 +141,23 @@ pub fn parse_date(input: &str) -> Option<NaiveDate> {
     if s.is_empty() {
         return None;
     }
-    let (offset, rest) = if let Some(r) = s.strip_prefix("令和").or_else(|| s.strip_prefix('R')).or_else(|| s.strip_prefix('r')) {
+    let (offset, rest) = if let Some(r) = s
+        .strip_prefix("令和")
+        .or_else(|| s.strip_prefix('R'))
+        .or_else(|| s.strip_prefix('r'))
+    {
         (Some(2018), r)
-    } else if let Some(r) = s.strip_prefix("平成").or_else(|| s.strip_prefix('H')).or_else(|| s.strip_prefix('h')) {
+    } else if let Some(r) = s
+        .strip_prefix("平成")
+        .or_else(|| s.strip_prefix('H'))
+        .or_else(|| s.strip_prefix('h'))
+    {
         (Some(1988), r)
-    } else if let Some(r) = s.strip_prefix("昭和").or_else(|| s.strip_prefix('S')).or_else(|| s.strip_prefix('s')) {
+    } else if let Some(r) = s
+        .strip_prefix("昭和")
+        .or_else(|| s.strip_prefix('S'))
+        .or_else(|| s.strip_prefix('s'))
+    {
         (Some(1925), r)
     } else {
         (None, s)
@@ -207,6 +240,9 @@ mod tests {
         let t = now();
         let s = to_db(t);
         assert!(s.ends_with('Z'));
-        assert_eq!(from_db(&s).unwrap().timestamp_micros(), t.timestamp_micros());
+        assert_eq!(
+            from_db(&s).unwrap().timestamp_micros(),
+            t.timestamp_micros()
+        );
     }
 }

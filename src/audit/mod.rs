@@ -30,7 +30,13 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn new(ctx: &Ctx, tenant_id: Option<&str>, action: &str, entity_type: &str, entity_id: &str) -> Entry {
+    pub fn new(
+        ctx: &Ctx,
+        tenant_id: Option<&str>,
+        action: &str,
+        entity_type: &str,
+        entity_id: &str,
+    ) -> Entry {
         Entry {
             tenant_id: tenant_id.map(str::to_string),
             actor_id: ctx.actor_id().map(str::to_string),
@@ -43,7 +49,13 @@ impl Entry {
     }
 
     /// An entry by someone not (yet) signed in, e.g. a failed sign-in.
-    pub fn anonymous(actor: &str, tenant_id: Option<&str>, action: &str, entity_type: &str, entity_id: &str) -> Entry {
+    pub fn anonymous(
+        actor: &str,
+        tenant_id: Option<&str>,
+        action: &str,
+        entity_type: &str,
+        entity_id: &str,
+    ) -> Entry {
         Entry {
             tenant_id: tenant_id.map(str::to_string),
             actor_id: None,
@@ -157,11 +169,13 @@ pub async fn list(db: &Db, ctx: &Ctx, before: Option<i64>, limit: i64) -> AppRes
     let limit = limit.clamp(1, 500);
     let cols = "seq, at, tenant_id, actor, action, entity_type, entity_id, detail, hash";
     let rows = if ctx.is_system_admin() {
-        sqlx::query(&format!("SELECT {cols} FROM audit_log WHERE seq < $1 ORDER BY seq DESC LIMIT $2"))
-            .bind(before)
-            .bind(limit)
-            .fetch_all(&db.pool)
-            .await?
+        sqlx::query(&format!(
+            "SELECT {cols} FROM audit_log WHERE seq < $1 ORDER BY seq DESC LIMIT $2"
+        ))
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?
     } else {
         sqlx::query(&format!(
             "SELECT {cols} FROM audit_log WHERE tenant_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
@@ -202,7 +216,9 @@ pub async fn verify(db: &Db) -> anyhow::Result<Verdict> {
             if seq != expected_seq {
                 return Ok(Verdict::Broken {
                     seq: expected_seq,
-                    reason: format!("記録 {expected_seq} が見つかりません（削除された可能性があります）"),
+                    reason: format!(
+                        "記録 {expected_seq} が見つかりません（削除された可能性があります）"
+                    ),
                 });
             }
             let e = Entry {
@@ -234,7 +250,9 @@ pub async fn verify(db: &Db) -> anyhow::Result<Verdict> {
             last_seen = seq;
         }
     }
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&db.pool).await?;
+    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .fetch_one(&db.pool)
+        .await?;
     let head_seq: i64 = head.get("seq");
     let head_hash: String = head.get("hash");
     if head_seq != last_seen || head_hash != prev {

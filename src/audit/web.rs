@@ -60,13 +60,25 @@ struct AuditPage {
 }
 
 async fn audit_page(State(st): State<AppState>, a: Auth, Query(c): Query<Cursor>) -> PageResult {
-    let entries = super::list(&st.db, &a.ctx, parse_cursor(&c), PAGE_SIZE).await.page_err(&a)?;
-    let next = (entries.len() as i64 == PAGE_SIZE).then(|| entries.last().map(|e| e.seq)).flatten();
+    let entries = super::list(&st.db, &a.ctx, parse_cursor(&c), PAGE_SIZE)
+        .await
+        .page_err(&a)?;
+    let next = (entries.len() as i64 == PAGE_SIZE)
+        .then(|| entries.last().map(|e| e.seq))
+        .flatten();
     let rows = entries
         .into_iter()
-        .map(|e| Row { at: crate::time::format_datetime(&e.at), action_label: action_label(&e.action), e })
+        .map(|e| Row {
+            at: crate::time::format_datetime(&e.at),
+            action_label: action_label(&e.action),
+            e,
+        })
         .collect();
-    Ok(render(&AuditPage { page: Page::for_auth("監査ログ", &a), rows, next }))
+    Ok(render(&AuditPage {
+        page: Page::for_auth("監査ログ", &a),
+        rows,
+        next,
+    }))
 }
 
 #[derive(Serialize)]
@@ -75,8 +87,14 @@ struct Items {
     next_cursor: Option<String>,
 }
 
-async fn api_audit(State(st): State<AppState>, a: ApiAuth, Query(c): Query<Cursor>) -> ApiResult<Items> {
+async fn api_audit(
+    State(st): State<AppState>,
+    a: ApiAuth,
+    Query(c): Query<Cursor>,
+) -> ApiResult<Items> {
     let items = super::list(&st.db, &a.ctx, parse_cursor(&c), PAGE_SIZE).await?;
-    let next_cursor = (items.len() as i64 == PAGE_SIZE).then(|| items.last().map(|e| e.seq.to_string())).flatten();
+    let next_cursor = (items.len() as i64 == PAGE_SIZE)
+        .then(|| items.last().map(|e| e.seq.to_string()))
+        .flatten();
     Ok(Json(Items { items, next_cursor }))
 }

@@ -83,6 +83,8 @@ pub struct Ctx {
     pub tenant_id: Option<String>,
     pub tenant_code: Option<String>,
     pub tenant_name: Option<String>,
+    /// For `partner` users: the agency (関係機関) they answer for.
+    pub agency_id: Option<String>,
 }
 
 impl Ctx {
@@ -96,6 +98,7 @@ impl Ctx {
             tenant_id: None,
             tenant_code: None,
             tenant_name: None,
+            agency_id: None,
         }
     }
 

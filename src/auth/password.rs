@@ -1,6 +1,8 @@
 //! Password hashing with argon2id (the crate's defaults: 19 MiB, 2 passes).
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 
 pub const MIN_LEN: usize = 10;
@@ -15,7 +17,9 @@ pub fn hash(password: &str) -> anyhow::Result<String> {
 
 pub fn verify(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(h) => Argon2::default().verify_password(password.as_bytes(), &h).is_ok(),
+        Ok(h) => Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -44,9 +48,16 @@ pub fn generate() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rngs::OsRng;
     let chunk = |rng: &mut rand::rngs::OsRng| -> String {
-        (0..4).map(|_| *ALPHABET.choose(rng).unwrap_or(&b'x') as char).collect()
+        (0..4)
+            .map(|_| *ALPHABET.choose(rng).unwrap_or(&b'x') as char)
+            .collect()
     };
-    format!("{}-{}-{}", chunk(&mut rng), chunk(&mut rng), chunk(&mut rng))
+    format!(
+        "{}-{}-{}",
+        chunk(&mut rng),
+        chunk(&mut rng),
+        chunk(&mut rng)
+    )
 }
 
 #[cfg(test)]

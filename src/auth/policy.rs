@@ -17,6 +17,15 @@ pub enum Action {
     ViewAudit,
     /// List and create tenants (実施主体).
     ManageTenants,
+    /// Browse, search and export the agency registry (関係機関台帳).
+    ViewAgencies,
+    /// Create, edit and delete agencies and their scene links.
+    ManageAgencies,
+    /// Import files into the registry; edit its lists (分野, 連携場面, 近接施策);
+    /// approve partners' proposals.
+    AdministerRegistry,
+    /// Propose changes to one's own agency (partners).
+    ProposeAgencyChange,
 }
 
 pub fn can(ctx: &Ctx, action: Action) -> bool {
@@ -27,6 +36,10 @@ pub fn can(ctx: &Ctx, action: Action) -> bool {
         (SystemAdmin, ViewUsers | ManageUsers | ViewAudit | ManageTenants) => true,
         (TenantAdmin, ViewUsers | ManageUsers | ViewAudit) => true,
         (Auditor, ViewUsers | ViewAudit) => true,
+        (TenantAdmin, ViewAgencies | ManageAgencies | AdministerRegistry) => true,
+        (Nurse | SupportWorker, ViewAgencies | ManageAgencies) => true,
+        (Contractor | Auditor, ViewAgencies) => true,
+        (Partner, ProposeAgencyChange) => ctx.agency_id.is_some(),
         _ => false,
     }
 }
@@ -44,12 +57,20 @@ mod tests {
     use super::*;
 
     fn ctx(role: Role) -> Ctx {
-        Ctx { role, ..Ctx::system() }
+        Ctx {
+            role,
+            ..Ctx::system()
+        }
     }
 
     #[test]
     fn deny_by_default() {
-        for role in [Role::Nurse, Role::SupportWorker, Role::Contractor, Role::Partner] {
+        for role in [
+            Role::Nurse,
+            Role::SupportWorker,
+            Role::Contractor,
+            Role::Partner,
+        ] {
             assert!(can(&ctx(role), Action::UseApp));
             assert!(!can(&ctx(role), Action::ViewUsers), "{role:?}");
             assert!(!can(&ctx(role), Action::ManageUsers), "{role:?}");

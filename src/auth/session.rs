@@ -22,10 +22,17 @@ pub const MSG_INVALID: &str = "ログインIDまたはパスワードが正し�
 
 /// Checks a login and password. Every failure is audited; the message never says
 /// whether the login exists.
-pub async fn authenticate(db: &Db, login: &str, password_in: &str, channel: &str) -> AppResult<Ctx> {
+pub async fn authenticate(
+    db: &Db,
+    login: &str,
+    password_in: &str,
+    channel: &str,
+) -> AppResult<Ctx> {
     let login = clean_login(login);
     if login.is_empty() || password_in.is_empty() {
-        return Err(AppError::Unauthorized("ログインIDとパスワードを入力してください。".into()));
+        return Err(AppError::Unauthorized(
+            "ログインIDとパスワードを入力してください。".into(),
+        ));
     }
     let row = sqlx::query(
         "SELECT id, tenant_id, password_hash, disabled_at, failed_logins, locked_until FROM users WHERE login = $1",
@@ -36,7 +43,12 @@ pub async fn authenticate(db: &Db, login: &str, password_in: &str, channel: &str
     let Some(row) = row else {
         // Same work as a real check, so timing does not tell which logins exist.
         let _ = password::verify(password_in, password::dummy_hash());
-        audit::record(db, Entry::anonymous(&login, None, "auth.sign_in_failed", "user", "-").detail(&format!("{channel}: 未登録のログインID"))).await?;
+        audit::record(
+            db,
+            Entry::anonymous(&login, None, "auth.sign_in_failed", "user", "-")
+                .detail(&format!("{channel}: 未登録のログインID")),
+        )
+        .await?;
         return Err(AppError::Unauthorized(MSG_INVALID.into()));
     };
     let id: String = row.get("id");
@@ -49,7 +61,18 @@ pub async fn authenticate(db: &Db, login: &str, password_in: &str, channel: &str
     if let Some(until) = locked_until.as_deref().and_then(time::from_db) {
         if until > now {
             let mins = ((until - now).num_seconds() + 59) / 60;
-            audit::record(db, Entry::anonymous(&login, tenant_id.as_deref(), "auth.sign_in_failed", "user", &id).detail(&format!("{channel}: ロック中"))).await?;
+            audit::record(
+                db,
+                Entry::anonymous(
+                    &login,
+                    tenant_id.as_deref(),
+                    "auth.sign_in_failed",
+                    "user",
+                    &id,
+                )
+                .detail(&format!("{channel}: ロック中")),
+            )
+            .await?;
             return Err(AppError::Unauthorized(format!(
                 "ログインに続けて失敗したため、このアカウントは一時的にロックされています。{mins}分後にもう一度お試しください。"
             )));
@@ -65,17 +88,41 @@ pub async fn authenticate(db: &Db, login: &str, password_in: &str, channel: &str
             .bind(&id)
             .execute(&mut *tx)
             .await?;
-        audit::append(&mut tx, Entry::anonymous(&login, tenant_id.as_deref(), "auth.sign_in_failed", "user", &id).detail(&format!("{channel}: パスワード誤り（{failed}回目）"))).await?;
+        audit::append(
+            &mut tx,
+            Entry::anonymous(
+                &login,
+                tenant_id.as_deref(),
+                "auth.sign_in_failed",
+                "user",
+                &id,
+            )
+            .detail(&format!("{channel}: パスワード誤り（{failed}回目）")),
+        )
+        .await?;
         tx.commit().await?;
         return Err(AppError::Unauthorized(MSG_INVALID.into()));
     }
     if disabled.is_some() {
-        audit::record(db, Entry::anonymous(&login, tenant_id.as_deref(), "auth.sign_in_failed", "user", &id).detail(&format!("{channel}: 無効なアカウント"))).await?;
+        audit::record(
+            db,
+            Entry::anonymous(
+                &login,
+                tenant_id.as_deref(),
+                "auth.sign_in_failed",
+                "user",
+                &id,
+            )
+            .detail(&format!("{channel}: 無効なアカウント")),
+        )
+        .await?;
         return Err(AppError::Unauthorized(
             "このアカウントは無効になっています。事業担当者にお問い合わせください。".into(),
         ));
     }
-    let ctx = tenants::load_ctx(db, &id).await?.ok_or_else(|| AppError::Unauthorized(MSG_INVALID.into()))?;
+    let ctx = tenants::load_ctx(db, &id)
+        .await?
+        .ok_or_else(|| AppError::Unauthorized(MSG_INVALID.into()))?;
     if failed > 0 {
         sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
             .bind(&id)
@@ -107,7 +154,18 @@ pub async fn start(db: &Db, ctx: &Ctx, idle_minutes: i64) -> AppResult<NewSessio
     .bind(time::in_db(Duration::minutes(idle_minutes)))
     .execute(&mut *tx)
     .await?;
-    audit::append(&mut tx, Entry::new(ctx, ctx.tenant_id.as_deref(), "auth.sign_in", "user", &ctx.user_id).detail("web")).await?;
+    audit::append(
+        &mut tx,
+        Entry::new(
+            ctx,
+            ctx.tenant_id.as_deref(),
+            "auth.sign_in",
+            "user",
+            &ctx.user_id,
+        )
+        .detail("web"),
+    )
+    .await?;
     tx.commit().await?;
     Ok(NewSession { token, csrf })
 }
@@ -126,13 +184,20 @@ pub async fn lookup(db: &Db, token: &str, idle_minutes: i64) -> AppResult<Lookup
         .bind(&th)
         .fetch_optional(&db.pool)
         .await?;
-    let Some(row) = row else { return Ok(Lookup::Missing) };
+    let Some(row) = row else {
+        return Ok(Lookup::Missing);
+    };
     let now = time::now();
     let expires = time::from_db(row.get::<String, _>("expires_at").as_str());
     let created = time::from_db(row.get::<String, _>("created_at").as_str());
-    let too_old = created.map(|c| now - c > Duration::hours(ABSOLUTE_HOURS)).unwrap_or(true);
+    let too_old = created
+        .map(|c| now - c > Duration::hours(ABSOLUTE_HOURS))
+        .unwrap_or(true);
     if expires.map(|e| e <= now).unwrap_or(true) || too_old {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(&th).execute(&db.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(&th)
+            .execute(&db.pool)
+            .await?;
         return Ok(Lookup::Expired);
     }
     let user_id: String = row.get("user_id");
@@ -140,7 +205,10 @@ pub async fn lookup(db: &Db, token: &str, idle_minutes: i64) -> AppResult<Lookup
         return Ok(Lookup::Missing);
     };
     let last_seen = time::from_db(row.get::<String, _>("last_seen_at").as_str());
-    if last_seen.map(|l| now - l > Duration::seconds(60)).unwrap_or(true) {
+    if last_seen
+        .map(|l| now - l > Duration::seconds(60))
+        .unwrap_or(true)
+    {
         sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE token_hash = $3")
             .bind(time::to_db(now))
             .bind(time::to_db(now + Duration::minutes(idle_minutes)))
@@ -148,7 +216,10 @@ pub async fn lookup(db: &Db, token: &str, idle_minutes: i64) -> AppResult<Lookup
             .execute(&db.pool)
             .await?;
     }
-    Ok(Lookup::Active { ctx, csrf: row.get("csrf_token") })
+    Ok(Lookup::Active {
+        ctx,
+        csrf: row.get("csrf_token"),
+    })
 }
 
 /// Ends a session (sign-out) and audits it.
@@ -158,7 +229,18 @@ pub async fn end(db: &Db, ctx: &Ctx, token: &str) -> AppResult<()> {
         .bind(sha256_hex(token))
         .execute(&mut *tx)
         .await?;
-    audit::append(&mut tx, Entry::new(ctx, ctx.tenant_id.as_deref(), "auth.sign_out", "user", &ctx.user_id).detail("web")).await?;
+    audit::append(
+        &mut tx,
+        Entry::new(
+            ctx,
+            ctx.tenant_id.as_deref(),
+            "auth.sign_out",
+            "user",
+            &ctx.user_id,
+        )
+        .detail("web"),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -31,7 +31,18 @@ pub async fn issue(db: &Db, ctx: &Ctx) -> AppResult<Issued> {
         .bind(&expires_at)
         .execute(&mut *tx)
         .await?;
-    audit::append(&mut tx, Entry::new(ctx, ctx.tenant_id.as_deref(), "auth.sign_in", "api_token", &id).detail("api")).await?;
+    audit::append(
+        &mut tx,
+        Entry::new(
+            ctx,
+            ctx.tenant_id.as_deref(),
+            "auth.sign_in",
+            "api_token",
+            &id,
+        )
+        .detail("api"),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Issued { token, expires_at })
 }
@@ -47,12 +58,17 @@ pub async fn resolve(db: &Db, token: &str) -> AppResult<Option<(Ctx, String)>> {
         return Ok(None);
     }
     let now = time::now();
-    if time::from_db(row.get::<String, _>("expires_at").as_str()).map(|e| e <= now).unwrap_or(true) {
+    if time::from_db(row.get::<String, _>("expires_at").as_str())
+        .map(|e| e <= now)
+        .unwrap_or(true)
+    {
         return Ok(None);
     }
     let id: String = row.get("id");
     let user_id: String = row.get("user_id");
-    let Some(ctx) = tenants::load_ctx(db, &user_id).await? else { return Ok(None) };
+    let Some(ctx) = tenants::load_ctx(db, &user_id).await? else {
+        return Ok(None);
+    };
     let stale = row
         .get::<Option<String>, _>("last_used_at")
         .and_then(|s| time::from_db(&s))
@@ -77,7 +93,18 @@ pub async fn revoke(db: &Db, ctx: &Ctx, token_id: &str) -> AppResult<()> {
         .bind(&ctx.user_id)
         .execute(&mut *tx)
         .await?;
-    audit::append(&mut tx, Entry::new(ctx, ctx.tenant_id.as_deref(), "auth.sign_out", "api_token", token_id).detail("api")).await?;
+    audit::append(
+        &mut tx,
+        Entry::new(
+            ctx,
+            ctx.tenant_id.as_deref(),
+            "auth.sign_out",
+            "api_token",
+            token_id,
+        )
+        .detail("api"),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -2,7 +2,6 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
@@ -13,7 +12,11 @@ use crate::db::Db;
 use crate::{demo, tenants, web, AppError};
 
 #[derive(Parser)]
-#[command(name = "yorube", version, about = "寄る辺 yorube — 小児慢性特定疾病児童等自立支援事業の地域連携支援システム")]
+#[command(
+    name = "yorube",
+    version,
+    about = "寄る辺 yorube — 小児慢性特定疾病児童等自立支援事業の地域連携支援システム"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -33,6 +36,9 @@ impl DbArgs {
     pub async fn open(&self) -> anyhow::Result<Db> {
         let db = Db::connect(self.data_dir.as_deref(), self.database_url.as_deref()).await?;
         db.migrate().await?;
+        crate::agencies::store::seed_all_tenants(&db)
+            .await
+            .map_err(cli_err)?;
         Ok(db)
     }
 }
@@ -81,6 +87,16 @@ pub enum Command {
     Tenant {
         #[command(subcommand)]
         cmd: TenantCmd,
+    },
+    /// 取り込み（関係機関台帳など）
+    Import {
+        #[command(subcommand)]
+        cmd: ImportCmd,
+    },
+    /// 書き出し（関係機関台帳など）
+    Export {
+        #[command(subcommand)]
+        cmd: ExportCmd,
     },
     /// 監査ログ
     Audit {
@@ -148,6 +164,43 @@ pub enum TenantCmd {
 }
 
 #[derive(Subcommand)]
+pub enum ImportCmd {
+    /// 関係機関を Excel（.xlsx）・CSV・HSDS（JSON）から取り込む。問題が一つでもあれば何も登録しない
+    Agencies {
+        #[command(flatten)]
+        db: DbArgs,
+        /// 実施主体のコード
+        #[arg(long)]
+        tenant: String,
+        /// 問題のある行を飛ばして、残りを登録する
+        #[arg(long)]
+        skip_invalid: bool,
+        /// 重複（関係機関名と所在地が同じ）を登録済みの関係機関に統合する
+        #[arg(long)]
+        merge_duplicates: bool,
+        /// 取り込むファイル
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ExportCmd {
+    /// 関係機関台帳を書き出す
+    Agencies {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        tenant: String,
+        /// xlsx, csv, csv-sjis, hsds
+        #[arg(long)]
+        format: String,
+        /// 書き出し先
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum AuditCmd {
     /// 監査ログのハッシュ連鎖を検証する
     Verify {
@@ -160,7 +213,11 @@ pub enum AuditCmd {
 fn cli_err(e: AppError) -> anyhow::Error {
     match e {
         AppError::Validation(errs) => {
-            anyhow::anyhow!(errs.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("\n"))
+            anyhow::anyhow!(errs
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join("\n"))
         }
         AppError::Internal(e) => e,
         other => anyhow::anyhow!(other.detail()),
@@ -169,27 +226,42 @@ fn cli_err(e: AppError) -> anyhow::Error {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { db, listen, demo: with_demo, demo_password, session_idle_minutes, secure_cookies } => {
-            let addr: SocketAddr = listen
-                .parse()
-                .with_context(|| format!("待ち受けアドレス「{listen}」を解釈できません（例: 127.0.0.1:8080）"))?;
+        Command::Serve {
+            db,
+            listen,
+            demo: with_demo,
+            demo_password,
+            session_idle_minutes,
+            secure_cookies,
+        } => {
+            let addr: SocketAddr = listen.parse().with_context(|| {
+                format!("待ち受けアドレス「{listen}」を解釈できません（例: 127.0.0.1:8080）")
+            })?;
             if session_idle_minutes < 1 {
                 bail!("--session-idle-minutes は 1 以上にしてください");
             }
             let database = db.open().await?;
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("{addr} で待ち受けできません（既に使われていませんか）"))?;
+            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+                format!("{addr} で待ち受けできません（既に使われていませんか）")
+            })?;
             let url = format!("http://{}/", listener.local_addr()?);
             if with_demo {
-                let report = demo::run(&database, demo_password.as_deref()).await.map_err(cli_err)?;
+                let report = demo::run(&database, demo_password.as_deref())
+                    .await
+                    .map_err(cli_err)?;
                 print_demo(&report, Some(&url));
             }
-            let state = web::AppState {
-                db: database.clone(),
-                config: Arc::new(web::Config { session_idle_minutes, force_secure_cookies: secure_cookies }),
-            };
-            println!("yorube を起動しました: {url} （データベース: {}）", database.engine.as_str());
+            let state = web::AppState::new(
+                database.clone(),
+                web::Config {
+                    session_idle_minutes,
+                    force_secure_cookies: secure_cookies,
+                },
+            );
+            println!(
+                "yorube を起動しました: {url} （データベース: {}）",
+                database.engine.as_str()
+            );
             axum::serve(listener, web::router(state))
                 .with_graceful_shutdown(shutdown_signal())
                 .await?;
@@ -197,25 +269,122 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate { db } => {
             let database = db.open().await?;
-            println!("マイグレーションが完了しました（{}）", database.engine.as_str());
+            println!(
+                "マイグレーションが完了しました（{}）",
+                database.engine.as_str()
+            );
             Ok(())
         }
         Command::Demo { db, password } => {
             let database = db.open().await?;
-            let report = demo::run(&database, password.as_deref()).await.map_err(cli_err)?;
+            let report = demo::run(&database, password.as_deref())
+                .await
+                .map_err(cli_err)?;
             print_demo(&report, None);
             Ok(())
         }
         Command::User { cmd } => user(cmd).await,
-        Command::Tenant { cmd: TenantCmd::Create { db, code, name, kind } } => {
+        Command::Tenant {
+            cmd:
+                TenantCmd::Create {
+                    db,
+                    code,
+                    name,
+                    kind,
+                },
+        } => {
             let database = db.open().await?;
-            let t = tenants::create_tenant(&database, &Ctx::system(), tenants::NewTenant { code, name, kind })
-                .await
-                .map_err(cli_err)?;
-            println!("実施主体を登録しました: {} {}（{}）", t.code, t.name, t.kind_label);
+            let t = tenants::create_tenant(
+                &database,
+                &Ctx::system(),
+                tenants::NewTenant { code, name, kind },
+            )
+            .await
+            .map_err(cli_err)?;
+            println!(
+                "実施主体を登録しました: {} {}（{}）",
+                t.code, t.name, t.kind_label
+            );
             Ok(())
         }
-        Command::Audit { cmd: AuditCmd::Verify { db } } => {
+        Command::Import {
+            cmd:
+                ImportCmd::Agencies {
+                    db,
+                    tenant,
+                    skip_invalid,
+                    merge_duplicates,
+                    file,
+                },
+        } => {
+            let bytes = std::fs::read(&file)
+                .with_context(|| format!("ファイル {} を読めません", file.display()))?;
+            let database = db.open().await?;
+            let ctx = tenant_ctx(&database, &tenant).await?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let (preview, result) = crate::agencies::import::import_file(
+                &database,
+                &ctx,
+                &name,
+                &bytes,
+                merge_duplicates,
+                skip_invalid,
+            )
+            .await
+            .map_err(cli_err)?;
+            for line in crate::agencies::import::problem_lines(&preview) {
+                eprintln!("{line}");
+            }
+            let o = result.map_err(cli_err)?;
+            println!(
+                "取り込みました: 新規 {} 件、統合 {} 件、重複のため登録しなかった行 {} 件、問題のため飛ばした行 {} 件、連携場面 {} 件",
+                o.created, o.merged, o.skipped_duplicates, o.skipped_invalid, o.scene_links
+            );
+            Ok(())
+        }
+        Command::Export {
+            cmd:
+                ExportCmd::Agencies {
+                    db,
+                    tenant,
+                    format,
+                    out,
+                },
+        } => {
+            let database = db.open().await?;
+            let ctx = tenant_ctx(&database, &tenant).await?;
+            let state = web::AppState::new(database.clone(), web::Config::default());
+            let (bytes, _, _) = crate::agencies::web::export_file(&state, &ctx, &format)
+                .await
+                .map_err(cli_err)?;
+            std::fs::write(&out, &bytes)
+                .with_context(|| format!("{} に書き込めません", out.display()))?;
+            crate::audit::record(
+                &database,
+                crate::audit::Entry::new(
+                    &ctx,
+                    ctx.tenant_id.as_deref(),
+                    "agency.export",
+                    "registry",
+                    &format,
+                )
+                .detail(&out.display().to_string()),
+            )
+            .await
+            .map_err(cli_err)?;
+            println!(
+                "書き出しました: {}（{} バイト）",
+                out.display(),
+                bytes.len()
+            );
+            Ok(())
+        }
+        Command::Audit {
+            cmd: AuditCmd::Verify { db },
+        } => {
             let database = db.open().await?;
             match crate::audit::verify(&database).await? {
                 Verdict::Intact { entries } => {
@@ -245,14 +414,27 @@ fn print_demo(r: &demo::DemoReport, url: Option<&str>) {
 async fn user(cmd: UserCmd) -> anyhow::Result<()> {
     let ctx = Ctx::system();
     match cmd {
-        UserCmd::Create { db, login, name, role, tenant, password: pw } => {
+        UserCmd::Create {
+            db,
+            login,
+            name,
+            role,
+            tenant,
+            password: pw,
+        } => {
             let database = db.open().await?;
             let generated = pw.is_none();
             let pw = pw.unwrap_or_else(password::generate);
             let u = tenants::create_user(
                 &database,
                 &ctx,
-                tenants::NewUser { login, display_name: name, role, password: pw.clone(), tenant_code: tenant },
+                tenants::NewUser {
+                    login,
+                    display_name: name,
+                    role,
+                    password: pw.clone(),
+                    tenant_code: tenant,
+                },
             )
             .await
             .map_err(cli_err)?;
@@ -262,12 +444,18 @@ async fn user(cmd: UserCmd) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        UserCmd::ResetPassword { db, login, password: pw } => {
+        UserCmd::ResetPassword {
+            db,
+            login,
+            password: pw,
+        } => {
             let database = db.open().await?;
             let u = find(&database, &login).await?;
             let generated = pw.is_none();
             let pw = pw.unwrap_or_else(password::generate);
-            tenants::reset_password(&database, &ctx, &u.id, &pw).await.map_err(cli_err)?;
+            tenants::reset_password(&database, &ctx, &u.id, &pw)
+                .await
+                .map_err(cli_err)?;
             println!("パスワードを再設定しました: {}", u.login);
             if generated {
                 println!("新しいパスワード: {pw}");
@@ -277,11 +465,28 @@ async fn user(cmd: UserCmd) -> anyhow::Result<()> {
         UserCmd::Disable { db, login } => {
             let database = db.open().await?;
             let u = find(&database, &login).await?;
-            tenants::set_disabled(&database, &ctx, &u.id, true).await.map_err(cli_err)?;
+            tenants::set_disabled(&database, &ctx, &u.id, true)
+                .await
+                .map_err(cli_err)?;
             println!("利用者を無効にしました: {}", u.login);
             Ok(())
         }
     }
+}
+
+/// The CLI acts for a tenant as its administrator, audited as `system`.
+async fn tenant_ctx(db: &Db, code: &str) -> anyhow::Result<Ctx> {
+    let t = tenants::find_tenant_by_code(db, code)
+        .await
+        .map_err(cli_err)?
+        .with_context(|| format!("実施主体「{code}」は登録されていません"))?;
+    Ok(Ctx {
+        role: crate::auth::Role::TenantAdmin,
+        tenant_id: Some(t.id),
+        tenant_code: Some(t.code),
+        tenant_name: Some(t.name),
+        ..Ctx::system()
+    })
 }
 
 async fn find(db: &Db, login: &str) -> anyhow::Result<tenants::User> {
@@ -297,7 +502,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -51,7 +51,9 @@ impl TenantKind {
     /// Accepts the code or the Japanese label.
     pub fn parse(s: &str) -> Option<TenantKind> {
         let s = clean(s);
-        TenantKind::ALL.into_iter().find(|k| k.as_str() == s || k.label() == s)
+        TenantKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s || k.label() == s)
     }
 }
 
@@ -71,7 +73,10 @@ fn tenant_from_row(r: &sqlx::any::AnyRow) -> Tenant {
         id: r.get("id"),
         code: r.get("code"),
         name: r.get("name"),
-        kind_label: TenantKind::parse(&kind).map(|k| k.label()).unwrap_or("").to_string(),
+        kind_label: TenantKind::parse(&kind)
+            .map(|k| k.label())
+            .unwrap_or("")
+            .to_string(),
         kind,
         created_at: r.get("created_at"),
     }
@@ -94,7 +99,9 @@ pub async fn list_tenants(db: &Db, ctx: &Ctx) -> AppResult<Vec<Tenant>> {
 
 /// A tenant by code, if the caller may see it (404 otherwise, also for unknown codes).
 pub async fn get_tenant_by_code(db: &Db, ctx: &Ctx, code: &str) -> AppResult<Tenant> {
-    let t = find_tenant_by_code(db, code).await?.ok_or(AppError::NotFound)?;
+    let t = find_tenant_by_code(db, code)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if ctx.is_system_admin() || ctx.tenant_id.as_deref() == Some(t.id.as_str()) {
         Ok(t)
     } else {
@@ -121,8 +128,13 @@ pub fn validate_tenant(n: &NewTenant) -> Result<(String, String, TenantKind), Ap
     let mut errs = vec![];
     let code = clean_login(&n.code);
     if code.is_empty() {
-        errs.push(FieldError::new("code", "実施主体コードを入力してください。"));
-    } else if !code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        errs.push(FieldError::new(
+            "code",
+            "実施主体コードを入力してください。",
+        ));
+    } else if !code
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         || code.len() > 40
     {
         errs.push(FieldError::new(
@@ -153,23 +165,41 @@ pub async fn create_tenant(db: &Db, ctx: &Ctx, n: NewTenant) -> AppResult<Tenant
     let id = uuid::Uuid::now_v7().to_string();
     let now = time::now_db();
     let mut tx = db.begin_write().await?;
-    let res = sqlx::query("INSERT INTO tenants (id, code, name, kind, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&id)
-        .bind(&code)
-        .bind(&name)
-        .bind(kind.as_str())
-        .bind(&now)
-        .execute(&mut *tx)
-        .await;
+    let res = sqlx::query(
+        "INSERT INTO tenants (id, code, name, kind, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&id)
+    .bind(&code)
+    .bind(&name)
+    .bind(kind.as_str())
+    .bind(&now)
+    .execute(&mut *tx)
+    .await;
     if let Err(e) = res {
         if is_unique_violation(&e) {
-            return Err(AppError::invalid("code", format!("実施主体コード「{code}」は既に使われています。")));
+            return Err(AppError::invalid(
+                "code",
+                format!("実施主体コード「{code}」は既に使われています。"),
+            ));
         }
         return Err(e.into());
     }
-    audit::append(&mut tx, Entry::new(ctx, Some(&id), "tenant.create", "tenant", &id).detail(&format!("{code} {name}"))).await?;
+    crate::agencies::store::seed_lists(&mut tx, &id).await?;
+    audit::append(
+        &mut tx,
+        Entry::new(ctx, Some(&id), "tenant.create", "tenant", &id)
+            .detail(&format!("{code} {name}")),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(Tenant { id, code, name, kind: kind.as_str().into(), kind_label: kind.label().into(), created_at: now })
+    Ok(Tenant {
+        id,
+        code,
+        name,
+        kind: kind.as_str().into(),
+        kind_label: kind.label().into(),
+        created_at: now,
+    })
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -184,10 +214,11 @@ pub struct User {
     pub tenant_name: Option<String>,
     pub disabled: bool,
     pub created_at: String,
+    pub agency_id: Option<String>,
 }
 
 const USER_COLS: &str = "u.id, u.login, u.display_name, u.role, u.tenant_id, t.code AS tenant_code, \
-     t.name AS tenant_name, u.disabled_at, u.created_at FROM users u LEFT JOIN tenants t ON t.id = u.tenant_id";
+     t.name AS tenant_name, u.disabled_at, u.created_at, u.agency_id FROM users u LEFT JOIN tenants t ON t.id = u.tenant_id";
 
 fn user_from_row(r: &sqlx::any::AnyRow) -> User {
     let role = Role::parse(r.get::<String, _>("role").as_str()).unwrap_or(Role::Auditor);
@@ -202,6 +233,7 @@ fn user_from_row(r: &sqlx::any::AnyRow) -> User {
         tenant_name: r.get("tenant_name"),
         disabled: r.get::<Option<String>, _>("disabled_at").is_some(),
         created_at: r.get("created_at"),
+        agency_id: r.get("agency_id"),
     }
 }
 
@@ -213,10 +245,12 @@ pub async fn list_users(db: &Db, ctx: &Ctx) -> AppResult<Vec<User>> {
             .fetch_all(&db.pool)
             .await?
     } else {
-        sqlx::query(&format!("SELECT {USER_COLS} WHERE u.tenant_id = $1 ORDER BY u.login"))
-            .bind(ctx.tenant()?)
-            .fetch_all(&db.pool)
-            .await?
+        sqlx::query(&format!(
+            "SELECT {USER_COLS} WHERE u.tenant_id = $1 ORDER BY u.login"
+        ))
+        .bind(ctx.tenant()?)
+        .fetch_all(&db.pool)
+        .await?
     };
     Ok(rows.iter().map(user_from_row).collect())
 }
@@ -229,11 +263,13 @@ pub async fn get_user(db: &Db, ctx: &Ctx, id: &str) -> AppResult<User> {
             .fetch_optional(&db.pool)
             .await?
     } else {
-        sqlx::query(&format!("SELECT {USER_COLS} WHERE u.id = $1 AND u.tenant_id = $2"))
-            .bind(id)
-            .bind(ctx.tenant()?)
-            .fetch_optional(&db.pool)
-            .await?
+        sqlx::query(&format!(
+            "SELECT {USER_COLS} WHERE u.id = $1 AND u.tenant_id = $2"
+        ))
+        .bind(id)
+        .bind(ctx.tenant()?)
+        .fetch_optional(&db.pool)
+        .await?
     };
     let user = row.as_ref().map(user_from_row).ok_or(AppError::NotFound)?;
     // Within the tenant, a user may always see their own account; others need ViewUsers.
@@ -273,28 +309,46 @@ pub async fn create_user(db: &Db, ctx: &Ctx, n: NewUser) -> AppResult<User> {
             None
         }
         Some(Role::SystemAdmin) if !ctx.is_system_admin() => {
-            errs.push(FieldError::new("role", "システム管理者はこの画面では作成できません。"));
+            errs.push(FieldError::new(
+                "role",
+                "システム管理者はこの画面では作成できません。",
+            ));
             None
         }
         r => r,
     };
     // Which tenant: the caller's, or the one a system administrator names.
     let tenant = if ctx.is_system_admin() {
-        match (role, n.tenant_code.as_deref().map(clean_login).filter(|c| !c.is_empty())) {
+        match (
+            role,
+            n.tenant_code
+                .as_deref()
+                .map(clean_login)
+                .filter(|c| !c.is_empty()),
+        ) {
             (Some(Role::SystemAdmin), None) => None,
             (Some(Role::SystemAdmin), Some(_)) => {
-                errs.push(FieldError::new("tenant", "システム管理者は実施主体に所属しません。"));
+                errs.push(FieldError::new(
+                    "tenant",
+                    "システム管理者は実施主体に所属しません。",
+                ));
                 None
             }
             (_, Some(code)) => match find_tenant_by_code(db, &code).await? {
                 Some(t) => Some(t),
                 None => {
-                    errs.push(FieldError::new("tenant", format!("実施主体「{code}」は登録されていません。")));
+                    errs.push(FieldError::new(
+                        "tenant",
+                        format!("実施主体「{code}」は登録されていません。"),
+                    ));
                     None
                 }
             },
             (_, None) => {
-                errs.push(FieldError::new("tenant", "所属する実施主体を指定してください。"));
+                errs.push(FieldError::new(
+                    "tenant",
+                    "所属する実施主体を指定してください。",
+                ));
                 None
             }
         }
@@ -315,7 +369,13 @@ pub async fn create_user(db: &Db, ctx: &Ctx, n: NewUser) -> AppResult<User> {
             String::new()
         }
         (Some(t), Some((_, suffix))) if suffix != t.code => {
-            errs.push(FieldError::new("login", format!("ログインIDの @ 以降は所属の実施主体コード（{}）にしてください。", t.code)));
+            errs.push(FieldError::new(
+                "login",
+                format!(
+                    "ログインIDの @ 以降は所属の実施主体コード（{}）にしてください。",
+                    t.code
+                ),
+            ));
             String::new()
         }
         (Some(_), Some(_)) => raw.clone(),
@@ -325,10 +385,15 @@ pub async fn create_user(db: &Db, ctx: &Ctx, n: NewUser) -> AppResult<User> {
     let local = login.split('@').next().unwrap_or("");
     if !login.is_empty()
         && (local.is_empty()
-            || !local.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c))
+            || !local
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c))
             || login.len() > 80)
     {
-        errs.push(FieldError::new("login", "ログインIDは半角英小文字・数字・記号（- _ .）で入力してください。"));
+        errs.push(FieldError::new(
+            "login",
+            "ログインIDは半角英小文字・数字・記号（- _ .）で入力してください。",
+        ));
     }
     let display_name = clean(&n.display_name);
     if display_name.is_empty() {
@@ -361,13 +426,17 @@ pub async fn create_user(db: &Db, ctx: &Ctx, n: NewUser) -> AppResult<User> {
     .await;
     if let Err(e) = res {
         if is_unique_violation(&e) {
-            return Err(AppError::invalid("login", format!("ログインID「{login}」は既に使われています。")));
+            return Err(AppError::invalid(
+                "login",
+                format!("ログインID「{login}」は既に使われています。"),
+            ));
         }
         return Err(e.into());
     }
     audit::append(
         &mut tx,
-        Entry::new(ctx, tenant_id.as_deref(), "user.create", "user", &id).detail(&format!("{login} ({})", role.as_str())),
+        Entry::new(ctx, tenant_id.as_deref(), "user.create", "user", &id)
+            .detail(&format!("{login} ({})", role.as_str())),
     )
     .await?;
     tx.commit().await?;
@@ -382,6 +451,7 @@ pub async fn create_user(db: &Db, ctx: &Ctx, n: NewUser) -> AppResult<User> {
         tenant_id,
         disabled: false,
         created_at: now,
+        agency_id: None,
     })
 }
 
@@ -391,7 +461,9 @@ pub async fn set_disabled(db: &Db, ctx: &Ctx, id: &str, disabled: bool) -> AppRe
     policy::require(ctx, Action::ManageUsers)?;
     let user = get_user(db, ctx, id).await?;
     if disabled && user.id == ctx.user_id {
-        return Err(AppError::Conflict("自分自身のアカウントは無効にできません。".into()));
+        return Err(AppError::Conflict(
+            "自分自身のアカウントは無効にできません。".into(),
+        ));
     }
     let now = time::now_db();
     let mut tx = db.begin_write().await?;
@@ -404,14 +476,25 @@ pub async fn set_disabled(db: &Db, ctx: &Ctx, id: &str, disabled: bool) -> AppRe
     if disabled {
         end_all_access(&mut tx, &user.id, &now).await?;
     }
-    let action = if disabled { "user.disable" } else { "user.enable" };
-    audit::append(&mut tx, Entry::new(ctx, user.tenant_id.as_deref(), action, "user", &user.id).detail(&user.login)).await?;
+    let action = if disabled {
+        "user.disable"
+    } else {
+        "user.enable"
+    };
+    audit::append(
+        &mut tx,
+        Entry::new(ctx, user.tenant_id.as_deref(), action, "user", &user.id).detail(&user.login),
+    )
+    .await?;
     tx.commit().await?;
     get_user(db, ctx, id).await
 }
 
 async fn end_all_access(tx: &mut crate::db::Tx, user_id: &str, now: &str) -> AppResult<()> {
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
     sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(user_id)
@@ -435,17 +518,30 @@ pub async fn reset_password(db: &Db, ctx: &Ctx, id: &str, new_password: &str) ->
         .execute(&mut *tx)
         .await?;
     end_all_access(&mut tx, &user.id, &now).await?;
-    audit::append(&mut tx, Entry::new(ctx, user.tenant_id.as_deref(), "user.reset_password", "user", &user.id).detail(&user.login)).await?;
+    audit::append(
+        &mut tx,
+        Entry::new(
+            ctx,
+            user.tenant_id.as_deref(),
+            "user.reset_password",
+            "user",
+            &user.id,
+        )
+        .detail(&user.login),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Loads the caller context of an active user (sessions and tokens use it).
 pub async fn load_ctx(db: &Db, user_id: &str) -> AppResult<Option<Ctx>> {
-    let row = sqlx::query(&format!("SELECT {USER_COLS} WHERE u.id = $1 AND u.disabled_at IS NULL"))
-        .bind(user_id)
-        .fetch_optional(&db.pool)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {USER_COLS} WHERE u.id = $1 AND u.disabled_at IS NULL"
+    ))
+    .bind(user_id)
+    .fetch_optional(&db.pool)
+    .await?;
     Ok(row.as_ref().map(user_from_row).map(|u| Ctx {
         user_id: u.id,
         login: u.login,
@@ -454,5 +550,6 @@ pub async fn load_ctx(db: &Db, user_id: &str) -> AppResult<Option<Ctx>> {
         tenant_id: u.tenant_id,
         tenant_code: u.tenant_code,
         tenant_name: u.tenant_name,
+        agency_id: u.agency_id,
     }))
 }

@@ -106,7 +106,11 @@ fn role_options(selected: &str, include_sysadmin: bool) -> Vec<RoleOption> {
     Role::ALL
         .into_iter()
         .filter(|r| include_sysadmin || *r != Role::SystemAdmin)
-        .map(|r| RoleOption { value: r.as_str(), label: r.label(), selected: r.as_str() == selected })
+        .map(|r| RoleOption {
+            value: r.as_str(),
+            label: r.label(),
+            selected: r.as_str() == selected,
+        })
         .collect()
 }
 
@@ -114,9 +118,17 @@ fn user_new(a: &Auth, form: UserForm, errors: Vec<FieldError>) -> UserNewPage {
     UserNewPage {
         page: Page::for_auth("利用者の登録", a),
         roles: role_options(&form.role, a.ctx.is_system_admin()),
-        form: UserForm { password: String::new(), ..form },
+        form: UserForm {
+            password: String::new(),
+            ..form
+        },
         errors,
-        tenant_suffix: a.ctx.tenant_code.clone().map(|c| format!("@{c}")).unwrap_or_default(),
+        tenant_suffix: a
+            .ctx
+            .tenant_code
+            .clone()
+            .map(|c| format!("@{c}"))
+            .unwrap_or_default(),
         is_system_admin: a.ctx.is_system_admin(),
     }
 }
@@ -137,9 +149,10 @@ async fn users_create(State(st): State<AppState>, a: Auth, Form(f): Form<UserFor
     };
     match super::create_user(&st.db, &a.ctx, n).await {
         Ok(u) => Ok(Redirect::to(&format!("/users/{}?done=created", u.id)).into_response()),
-        Err(AppError::Validation(errs)) => {
-            Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &user_new(&a, f, errs)))
-        }
+        Err(AppError::Validation(errs)) => Ok(render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &user_new(&a, f, errs),
+        )),
         Err(e) => Err(e).page_err(&a),
     }
 }
@@ -154,10 +167,16 @@ struct UserPage {
     error: Option<String>,
 }
 
-async fn user_page(State(st): State<AppState>, a: Auth, Path(id): Path<String>, Query(n): Query<Notice>) -> PageResult {
+async fn user_page(
+    State(st): State<AppState>,
+    a: Auth,
+    Path(id): Path<String>,
+    Query(n): Query<Notice>,
+) -> PageResult {
     let user = super::get_user(&st.db, &a.ctx, &id).await.page_err(&a)?;
     Ok(render(&UserPage {
-        page: Page::for_auth(format!("利用者: {}", user.display_name), &a).notice(notice_text(n.done.as_deref())),
+        page: Page::for_auth(format!("利用者: {}", user.display_name), &a)
+            .notice(notice_text(n.done.as_deref())),
         can_manage: policy::can(&a.ctx, Action::ManageUsers),
         is_self: user.id == a.ctx.user_id,
         user,
@@ -166,12 +185,16 @@ async fn user_page(State(st): State<AppState>, a: Auth, Path(id): Path<String>, 
 }
 
 async fn user_disable(State(st): State<AppState>, a: Auth, Path(id): Path<String>) -> PageResult {
-    super::set_disabled(&st.db, &a.ctx, &id, true).await.page_err(&a)?;
+    super::set_disabled(&st.db, &a.ctx, &id, true)
+        .await
+        .page_err(&a)?;
     Ok(Redirect::to(&format!("/users/{id}?done=disabled")).into_response())
 }
 
 async fn user_enable(State(st): State<AppState>, a: Auth, Path(id): Path<String>) -> PageResult {
-    super::set_disabled(&st.db, &a.ctx, &id, false).await.page_err(&a)?;
+    super::set_disabled(&st.db, &a.ctx, &id, false)
+        .await
+        .page_err(&a)?;
     Ok(Redirect::to(&format!("/users/{id}?done=enabled")).into_response())
 }
 
@@ -181,7 +204,12 @@ struct PasswordForm {
     password: String,
 }
 
-async fn user_password(State(st): State<AppState>, a: Auth, Path(id): Path<String>, Form(f): Form<PasswordForm>) -> PageResult {
+async fn user_password(
+    State(st): State<AppState>,
+    a: Auth,
+    Path(id): Path<String>,
+    Form(f): Form<PasswordForm>,
+) -> PageResult {
     match super::reset_password(&st.db, &a.ctx, &id, &f.password).await {
         Ok(()) => Ok(Redirect::to(&format!("/users/{id}?done=password")).into_response()),
         Err(AppError::Validation(errs)) => {
@@ -227,14 +255,24 @@ struct TenantForm {
     kind: String,
 }
 
-async fn tenants_page_with(st: &AppState, a: &Auth, form: TenantForm, errors: Vec<FieldError>, notice: Option<String>) -> Result<TenantsPage, crate::web::pages::PageError> {
+async fn tenants_page_with(
+    st: &AppState,
+    a: &Auth,
+    form: TenantForm,
+    errors: Vec<FieldError>,
+    notice: Option<String>,
+) -> Result<TenantsPage, crate::web::pages::PageError> {
     policy::require(&a.ctx, Action::ManageTenants).page_err(a)?;
     let tenants = super::list_tenants(&st.db, &a.ctx).await.page_err(a)?;
     Ok(TenantsPage {
         page: Page::for_auth("実施主体", a).notice(notice),
         kinds: TenantKind::ALL
             .into_iter()
-            .map(|k| KindOption { value: k.as_str(), label: k.label(), selected: k.as_str() == form.kind })
+            .map(|k| KindOption {
+                value: k.as_str(),
+                label: k.label(),
+                selected: k.as_str() == form.kind,
+            })
             .collect(),
         tenants,
         form,
@@ -243,12 +281,27 @@ async fn tenants_page_with(st: &AppState, a: &Auth, form: TenantForm, errors: Ve
 }
 
 async fn tenants_page(State(st): State<AppState>, a: Auth, Query(n): Query<Notice>) -> PageResult {
-    let p = tenants_page_with(&st, &a, TenantForm::default(), vec![], notice_text(n.done.as_deref())).await?;
+    let p = tenants_page_with(
+        &st,
+        &a,
+        TenantForm::default(),
+        vec![],
+        notice_text(n.done.as_deref()),
+    )
+    .await?;
     Ok(render(&p))
 }
 
-async fn tenants_create(State(st): State<AppState>, a: Auth, Form(f): Form<TenantForm>) -> PageResult {
-    let n = NewTenant { code: f.code.clone(), name: f.name.clone(), kind: f.kind.clone() };
+async fn tenants_create(
+    State(st): State<AppState>,
+    a: Auth,
+    Form(f): Form<TenantForm>,
+) -> PageResult {
+    let n = NewTenant {
+        code: f.code.clone(),
+        name: f.name.clone(),
+        kind: f.kind.clone(),
+    };
     match super::create_tenant(&st.db, &a.ctx, n).await {
         Ok(_) => Ok(Redirect::to("/tenants?done=tenant").into_response()),
         Err(AppError::Validation(errs)) => {
@@ -268,10 +321,17 @@ struct Items<T> {
 }
 
 async fn api_users(State(st): State<AppState>, a: ApiAuth) -> ApiResult<Items<User>> {
-    Ok(Json(Items { items: super::list_users(&st.db, &a.ctx).await?, next_cursor: None }))
+    Ok(Json(Items {
+        items: super::list_users(&st.db, &a.ctx).await?,
+        next_cursor: None,
+    }))
 }
 
-async fn api_user(State(st): State<AppState>, a: ApiAuth, Path(id): Path<String>) -> ApiResult<User> {
+async fn api_user(
+    State(st): State<AppState>,
+    a: ApiAuth,
+    Path(id): Path<String>,
+) -> ApiResult<User> {
     Ok(Json(super::get_user(&st.db, &a.ctx, &id).await?))
 }
 
@@ -284,22 +344,41 @@ struct ApiNewUser {
     tenant: Option<String>,
 }
 
-async fn api_user_create(State(st): State<AppState>, a: ApiAuth, ApiJson(n): ApiJson<ApiNewUser>) -> Result<(StatusCode, Json<User>), ApiError> {
+async fn api_user_create(
+    State(st): State<AppState>,
+    a: ApiAuth,
+    ApiJson(n): ApiJson<ApiNewUser>,
+) -> Result<(StatusCode, Json<User>), ApiError> {
     let u = super::create_user(
         &st.db,
         &a.ctx,
-        NewUser { login: n.login, display_name: n.display_name, role: n.role, password: n.password, tenant_code: n.tenant },
+        NewUser {
+            login: n.login,
+            display_name: n.display_name,
+            role: n.role,
+            password: n.password,
+            tenant_code: n.tenant,
+        },
     )
     .await?;
     Ok((StatusCode::CREATED, Json(u)))
 }
 
 async fn api_tenants(State(st): State<AppState>, a: ApiAuth) -> ApiResult<Items<Tenant>> {
-    Ok(Json(Items { items: super::list_tenants(&st.db, &a.ctx).await?, next_cursor: None }))
+    Ok(Json(Items {
+        items: super::list_tenants(&st.db, &a.ctx).await?,
+        next_cursor: None,
+    }))
 }
 
-async fn api_tenant(State(st): State<AppState>, a: ApiAuth, Path(code): Path<String>) -> ApiResult<Tenant> {
-    Ok(Json(super::get_tenant_by_code(&st.db, &a.ctx, &code).await?))
+async fn api_tenant(
+    State(st): State<AppState>,
+    a: ApiAuth,
+    Path(code): Path<String>,
+) -> ApiResult<Tenant> {
+    Ok(Json(
+        super::get_tenant_by_code(&st.db, &a.ctx, &code).await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -309,7 +388,20 @@ struct ApiNewTenant {
     kind: String,
 }
 
-async fn api_tenant_create(State(st): State<AppState>, a: ApiAuth, ApiJson(n): ApiJson<ApiNewTenant>) -> Result<(StatusCode, Json<Tenant>), ApiError> {
-    let t = super::create_tenant(&st.db, &a.ctx, NewTenant { code: n.code, name: n.name, kind: n.kind }).await?;
+async fn api_tenant_create(
+    State(st): State<AppState>,
+    a: ApiAuth,
+    ApiJson(n): ApiJson<ApiNewTenant>,
+) -> Result<(StatusCode, Json<Tenant>), ApiError> {
+    let t = super::create_tenant(
+        &st.db,
+        &a.ctx,
+        NewTenant {
+            code: n.code,
+            name: n.name,
+            kind: n.kind,
+        },
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(t)))
 }

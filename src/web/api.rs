@@ -60,10 +60,15 @@ impl IntoResponse for ApiError {
             errors,
         };
         let mut res = (status, Json(body)).into_response();
-        res.headers_mut()
-            .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/problem+json"),
+        );
         if status == StatusCode::UNAUTHORIZED {
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
         }
         res
     }
@@ -81,16 +86,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(ApiJson(v)),
             Err(r) => Err(ApiError(match r {
-                JsonRejection::MissingJsonContentType(_) => {
-                    AppError::BadRequest("Content-Type: application/json で送信してください。".into())
-                }
+                JsonRejection::MissingJsonContentType(_) => AppError::BadRequest(
+                    "Content-Type: application/json で送信してください。".into(),
+                ),
                 JsonRejection::JsonSyntaxError(_) => {
                     AppError::BadRequest("JSON の形式が正しくありません。".into())
                 }
-                JsonRejection::JsonDataError(e) => AppError::Validation(vec![crate::error::FieldError::new(
-                    "body",
-                    format!("JSON の項目が正しくありません（{}）。", e.body_text().chars().take(200).collect::<String>()),
-                )]),
+                JsonRejection::JsonDataError(e) => {
+                    AppError::Validation(vec![crate::error::FieldError::new(
+                        "body",
+                        format!(
+                            "JSON の項目が正しくありません（{}）。",
+                            e.body_text().chars().take(200).collect::<String>()
+                        ),
+                    )])
+                }
                 JsonRejection::BytesRejection(_) => {
                     AppError::TooLarge("送信されたデータが大きすぎます（上限 20MB）。".into())
                 }
@@ -110,8 +120,15 @@ impl FromRequestParts<AppState> for ApiAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
-        let value = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")).map(str::trim);
+        let value = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .map(str::trim);
         let Some(token) = token.filter(|t| !t.is_empty()) else {
             return Err(ApiError(AppError::Unauthorized(
                 "Authorization: Bearer トークン を付けて送信してください。".into(),
@@ -139,10 +156,17 @@ struct TokenResponse {
     expires_at: String,
 }
 
-async fn issue_token(State(st): State<AppState>, ApiJson(req): ApiJson<TokenRequest>) -> ApiResult<TokenResponse> {
+async fn issue_token(
+    State(st): State<AppState>,
+    ApiJson(req): ApiJson<TokenRequest>,
+) -> ApiResult<TokenResponse> {
     let ctx = session::authenticate(&st.db, &req.login, &req.password, "api").await?;
     let issued = token::issue(&st.db, &ctx).await?;
-    Ok(Json(TokenResponse { token: issued.token, token_type: "Bearer", expires_at: issued.expires_at }))
+    Ok(Json(TokenResponse {
+        token: issued.token,
+        token_type: "Bearer",
+        expires_at: issued.expires_at,
+    }))
 }
 
 async fn revoke_token(State(st): State<AppState>, a: ApiAuth) -> Result<StatusCode, ApiError> {

@@ -12,11 +12,26 @@ const FAVICON: &str = include_str!("../../assets/favicon.svg");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/assets/yorube.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
-        .route("/assets/favicon.svg", get(|| async { asset("image/svg+xml", FAVICON) }))
-        .route("/favicon.ico", get(|| async { asset("image/svg+xml", FAVICON) }))
+        .route(
+            "/assets/yorube.css",
+            get(|| async { asset("text/css; charset=utf-8", CSS) }),
+        )
+        .route(
+            "/assets/favicon.svg",
+            get(|| async { asset("image/svg+xml", FAVICON) }),
+        )
+        .route(
+            "/favicon.ico",
+            get(|| async { asset("image/svg+xml", FAVICON) }),
+        )
 }
 
 fn asset(ctype: &'static str, body: &'static str) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, ctype), (header::CACHE_CONTROL, "public, max-age=3600")], body)
+    (
+        [
+            (header::CONTENT_TYPE, ctype),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
 }

@@ -10,8 +10,8 @@ use axum::response::Response;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 
 use super::{pages, AppState, Session, BODY_LIMIT};
-use crate::auth::session::{self, Lookup};
 use crate::auth::random_token;
+use crate::auth::session::{self, Lookup};
 use crate::AppError;
 
 pub const CSRF_COOKIE: &str = "yorube_csrf";
@@ -42,7 +42,11 @@ pub fn removal(name: &'static str, secure: bool) -> Cookie<'static> {
 }
 
 fn constant_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next) -> Response {
@@ -61,8 +65,15 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
         },
         None => (None, None, false),
     };
-    let cookie_csrf = jar.get(CSRF_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() == 64);
-    let new_cookie_csrf = if cookie_csrf.is_none() { Some(random_token()) } else { None };
+    let cookie_csrf = jar
+        .get(CSRF_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| v.len() == 64);
+    let new_cookie_csrf = if cookie_csrf.is_none() {
+        Some(random_token())
+    } else {
+        None
+    };
     let page_csrf = session_csrf
         .clone()
         .or_else(|| cookie_csrf.clone())
@@ -82,7 +93,8 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
         };
         let submitted = submitted_token(&parts.headers, parts.uri.query(), &bytes);
         let expected = session_csrf.as_deref().or(cookie_csrf.as_deref());
-        let ok = matches!((expected, submitted.as_deref()), (Some(e), Some(s)) if constant_eq(e, s));
+        let ok =
+            matches!((expected, submitted.as_deref()), (Some(e), Some(s)) if constant_eq(e, s));
         if !ok {
             let msg = if expired {
                 "一定時間操作がなかったため、ログインの有効期限が切れました。もう一度ログインしてください。"
@@ -100,7 +112,13 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
         body
     };
 
-    parts.extensions.insert(Session { ctx, csrf: page_csrf, token, expired, secure });
+    parts.extensions.insert(Session {
+        ctx,
+        csrf: page_csrf,
+        token,
+        expired,
+        secure,
+    });
     let mut res = next.run(Request::from_parts(parts, body)).await;
     if let Some(v) = new_cookie_csrf {
         set_cookie(&mut res, cookie(CSRF_COOKIE, v, secure));
@@ -120,7 +138,10 @@ fn submitted_token(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Opt
     if let Some(v) = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()) {
         return Some(v.to_string());
     }
-    let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ctype = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if ctype.starts_with("application/x-www-form-urlencoded") {
         if let Some(v) = form_field(body, CSRF_FIELD) {
             return Some(v);
@@ -130,7 +151,9 @@ fn submitted_token(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Opt
 }
 
 fn form_field(data: &[u8], name: &str) -> Option<String> {
-    form_urlencoded::parse(data).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    form_urlencoded::parse(data)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 #[cfg(test)]
@@ -140,9 +163,18 @@ mod tests {
     #[test]
     fn finds_token_in_form_body() {
         let mut h = HeaderMap::new();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
-        assert_eq!(submitted_token(&h, None, b"login=a&_csrf=abc%20d&x=1").as_deref(), Some("abc d"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        assert_eq!(
+            submitted_token(&h, None, b"login=a&_csrf=abc%20d&x=1").as_deref(),
+            Some("abc d")
+        );
         assert_eq!(submitted_token(&h, None, b"login=a").as_deref(), None);
-        assert_eq!(submitted_token(&h, Some("_csrf=q"), b"").as_deref(), Some("q"));
+        assert_eq!(
+            submitted_token(&h, Some("_csrf=q"), b"").as_deref(),
+            Some("q")
+        );
     }
 }

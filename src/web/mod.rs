@@ -29,7 +29,10 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { session_idle_minutes: 30, force_secure_cookies: false }
+        Config {
+            session_idle_minutes: 30,
+            force_secure_cookies: false,
+        }
     }
 }
 
@@ -37,6 +40,17 @@ impl Default for Config {
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
+    pub search: crate::agencies::search::SearchIndex,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Config) -> AppState {
+        AppState {
+            db,
+            config: Arc::new(config),
+            search: Default::default(),
+        }
+    }
 }
 
 /// The largest request body accepted (imports are the largest).
@@ -46,10 +60,15 @@ pub fn router(state: AppState) -> Router {
     let pages = pages::routes()
         .merge(crate::tenants::web::routes())
         .merge(crate::audit::web::routes())
-        .layer(middleware::from_fn_with_state(state.clone(), csrf::session_layer));
+        .merge(crate::agencies::web::routes())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            csrf::session_layer,
+        ));
     let api = api::routes()
         .merge(crate::tenants::web::api_routes())
-        .merge(crate::audit::web::api_routes());
+        .merge(crate::audit::web::api_routes())
+        .merge(crate::agencies::api::routes());
     Router::new()
         .route("/healthz", get(healthz))
         .merge(assets::routes())
@@ -63,7 +82,8 @@ pub fn router(state: AppState) -> Router {
 
 async fn healthz(State(st): State<AppState>) -> Response {
     match st.db.ping().await {
-        Ok(()) => Json(serde_json::json!({"status": "ok", "database": st.db.engine.as_str()})).into_response(),
+        Ok(()) => Json(serde_json::json!({"status": "ok", "database": st.db.engine.as_str()}))
+            .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
             (
@@ -95,8 +115,14 @@ async fn security_headers(req: Request, next: Next) -> Response {
              form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
         ),
     );
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

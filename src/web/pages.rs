@@ -45,8 +45,14 @@ pub struct Page {
 
 /// The navigation lists only what exists and what the caller may use.
 pub fn nav_for(ctx: &Ctx, path: &str) -> Vec<NavItem> {
-    let items: [(&'static str, &'static str, Action); 4] = [
+    let items: [(&'static str, &'static str, Action); 6] = [
         ("/", "ホーム", Action::UseApp),
+        ("/agencies", "関係機関", Action::ViewAgencies),
+        (
+            "/agencies/mine",
+            "自機関の情報",
+            Action::ProposeAgencyChange,
+        ),
         ("/users", "利用者", Action::ViewUsers),
         ("/audit", "監査ログ", Action::ViewAudit),
         ("/tenants", "実施主体", Action::ManageTenants),
@@ -57,7 +63,11 @@ pub fn nav_for(ctx: &Ctx, path: &str) -> Vec<NavItem> {
         .map(|(href, label, _)| NavItem {
             href,
             label,
-            current: if href == "/" { path == "/" } else { path == href || path.starts_with(&format!("{href}/")) },
+            current: if href == "/" {
+                path == "/"
+            } else {
+                path == href || path.starts_with(&format!("{href}/"))
+            },
         })
         .collect()
 }
@@ -102,16 +112,27 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
         let session = parts.extensions.get::<Session>().cloned();
         let path = parts.uri.path().to_string();
         match session {
-            Some(Session { ctx: Some(ctx), csrf, .. }) => Ok(Auth { ctx, csrf, path }),
+            Some(Session {
+                ctx: Some(ctx),
+                csrf,
+                ..
+            }) => Ok(Auth { ctx, csrf, path }),
             Some(s) => {
-                let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
                 let mut url = format!("/login?next={}", urlencode(next));
                 if s.expired {
                     url.push_str("&expired=1");
                 }
                 Err(Redirect::to(&url).into_response())
             }
-            None => Err(error_page(None, &AppError::Internal(anyhow::anyhow!("session layer missing")))),
+            None => Err(error_page(
+                None,
+                &AppError::Internal(anyhow::anyhow!("session layer missing")),
+            )),
         }
     }
 }
@@ -156,7 +177,12 @@ pub fn error_page(ctx: Option<&Ctx>, err: &AppError) -> Response {
     };
     match t.render() {
         Ok(html) => (status, Html(html)).into_response(),
-        Err(_) => (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], err.detail()).into_response(),
+        Err(_) => (
+            status,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            err.detail(),
+        )
+            .into_response(),
     }
 }
 
@@ -174,7 +200,10 @@ impl IntoResponse for PageError {
 
 impl<E: Into<AppError>> From<E> for PageError {
     fn from(e: E) -> Self {
-        PageError { ctx: None, err: e.into() }
+        PageError {
+            ctx: None,
+            err: e.into(),
+        }
     }
 }
 
@@ -187,7 +216,10 @@ pub trait WithCtx<T> {
 
 impl<T, E: Into<AppError>> WithCtx<T> for Result<T, E> {
     fn page_err(self, a: &Auth) -> Result<T, PageError> {
-        self.map_err(|e| PageError { ctx: Some(a.ctx.clone()), err: e.into() })
+        self.map_err(|e| PageError {
+            ctx: Some(a.ctx.clone()),
+            err: e.into(),
+        })
     }
 }
 
@@ -212,14 +244,36 @@ struct Home {
 async fn home(a: Auth) -> Response {
     let today = time::today_jst();
     let mut cards = vec![];
+    if policy::can(&a.ctx, Action::ViewAgencies) {
+        cards.push(Card { href: "/agencies", title: "関係機関台帳", text: "地域の関係機関の役割・強み・窓口担当者と、連携場面ごとの役割分担を探し、整理します。" });
+    }
+    if policy::can(&a.ctx, Action::ProposeAgencyChange) {
+        cards.push(Card {
+            href: "/agencies/mine",
+            title: "自機関の情報",
+            text: "台帳に載っている自機関の紹介や窓口担当者を確認し、変更を提案します。",
+        });
+    }
     if policy::can(&a.ctx, Action::ViewUsers) {
-        cards.push(Card { href: "/users", title: "利用者", text: "職員や関係機関の担当者のアカウントと役割を管理します。" });
+        cards.push(Card {
+            href: "/users",
+            title: "利用者",
+            text: "職員や関係機関の担当者のアカウントと役割を管理します。",
+        });
     }
     if policy::can(&a.ctx, Action::ViewAudit) {
-        cards.push(Card { href: "/audit", title: "監査ログ", text: "ログインや記録の閲覧・変更の履歴を確認します。" });
+        cards.push(Card {
+            href: "/audit",
+            title: "監査ログ",
+            text: "ログインや記録の閲覧・変更の履歴を確認します。",
+        });
     }
     if policy::can(&a.ctx, Action::ManageTenants) {
-        cards.push(Card { href: "/tenants", title: "実施主体", text: "都道府県・指定都市・中核市・児童相談所設置市を登録します。" });
+        cards.push(Card {
+            href: "/tenants",
+            title: "実施主体",
+            text: "都道府県・指定都市・中核市・児童相談所設置市を登録します。",
+        });
     }
     render(&Home {
         page: Page::for_auth("ホーム", &a),
@@ -252,7 +306,14 @@ struct LoginQuery {
 /// Only same-site paths are followed after sign-in.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.starts_with("/login") => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && !n.starts_with("/login") =>
+        {
+            n.to_string()
+        }
         _ => "/".into(),
     }
 }
@@ -262,7 +323,10 @@ async fn login_form(Extension(s): Extension<Session>, Query(q): Query<LoginQuery
         return Redirect::to(&safe_next(q.next.as_deref())).into_response();
     }
     let info = if q.expired.is_some() || s.expired {
-        Some("一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください。".to_string())
+        Some(
+            "一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください。"
+                .to_string(),
+        )
     } else if q.bye.is_some() {
         Some("ログアウトしました。".to_string())
     } else {
@@ -284,7 +348,11 @@ struct LoginForm {
     next: Option<String>,
 }
 
-async fn login_submit(State(st): State<AppState>, Extension(s): Extension<Session>, Form(f): Form<LoginForm>) -> Response {
+async fn login_submit(
+    State(st): State<AppState>,
+    Extension(s): Extension<Session>,
+    Form(f): Form<LoginForm>,
+) -> Response {
     let login = f.login.unwrap_or_default();
     let next = safe_next(f.next.as_deref());
     match session::authenticate(&st.db, &login, &f.password.unwrap_or_default(), "web").await {
@@ -298,7 +366,13 @@ async fn login_submit(State(st): State<AppState>, Extension(s): Extension<Sessio
         },
         Err(AppError::Unauthorized(msg)) => render_status(
             StatusCode::UNAUTHORIZED,
-            &Login { page: Page::new("ログイン", None, &s.csrf, "/login"), login, next, error: Some(msg), info: None },
+            &Login {
+                page: Page::new("ログイン", None, &s.csrf, "/login"),
+                login,
+                next,
+                error: Some(msg),
+                info: None,
+            },
         ),
         Err(e) => error_page(None, &e),
     }

@@ -1,7 +1,14 @@
 use crate::helpers::{client, TestApp, PW};
 
 async fn healthz_names_the_engine(app: TestApp) {
-    let v: serde_json::Value = client().get(format!("{}/healthz", app.url)).send().await.unwrap().json().await.unwrap();
+    let v: serde_json::Value = client()
+        .get(format!("{}/healthz", app.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["status"], "ok");
     assert_eq!(v["database"], app.engine.as_str());
 }
@@ -17,7 +24,11 @@ async fn token_then_me_returns_login_role_tenant(app: TestApp) {
     assert_eq!(me["tenant"], "demo-city");
     assert_eq!(me["tenant_name"], "デモ市");
     // The token is stored hashed, never in clear.
-    let clear = app.count(&format!("SELECT COUNT(*) FROM api_tokens WHERE token_hash = '{t}'")).await;
+    let clear = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM api_tokens WHERE token_hash = '{t}'"
+        ))
+        .await;
     assert_eq!(clear, 0);
     // Logins are matched after NFKC and case folding.
     let res = client()
@@ -33,7 +44,15 @@ dual!(token_then_me_returns_login_role_tenant);
 async fn bad_credentials_get_typed_japanese_errors(app: TestApp) {
     let post = |body: String, ctype: &'static str| {
         let url = format!("{}/api/v1/auth/token", app.url);
-        async move { client().post(url).header("content-type", ctype).body(body).send().await.unwrap() }
+        async move {
+            client()
+                .post(url)
+                .header("content-type", ctype)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
     };
     for body in [
         r#"{"login":"nurse@demo-city","password":"wrong-password"}"#,
@@ -45,7 +64,10 @@ async fn bad_credentials_get_typed_japanese_errors(app: TestApp) {
         assert_eq!(res.headers()["content-type"], "application/problem+json");
         let v: serde_json::Value = res.json().await.unwrap();
         assert_eq!(v["code"], "unauthorized");
-        assert_eq!(v["detail"], "ログインIDまたはパスワードが正しくありません。");
+        assert_eq!(
+            v["detail"],
+            "ログインIDまたはパスワードが正しくありません。"
+        );
     }
     let res = post("{not json".into(), "application/json").await;
     assert_eq!(res.status(), 400);
@@ -58,18 +80,31 @@ async fn bad_credentials_get_typed_japanese_errors(app: TestApp) {
     assert_eq!(res.status(), 400);
     // Nothing but audit entries was written: no tokens.
     assert_eq!(app.count("SELECT COUNT(*) FROM api_tokens").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'auth.sign_in_failed'").await, 3);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'auth.sign_in_failed'")
+            .await,
+        3
+    );
 }
 dual!(bad_credentials_get_typed_japanese_errors);
 
 async fn missing_invalid_and_revoked_tokens_are_refused(app: TestApp) {
-    let res = client().get(format!("{}/api/v1/me", app.url)).send().await.unwrap();
+    let res = client()
+        .get(format!("{}/api/v1/me", app.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
     let (s, v) = app.api_get("yb_0000", "/api/v1/me").await;
     assert_eq!(s, 401);
     assert_eq!(v["code"], "unauthorized");
     let t = app.token("auditor@demo-pref").await;
-    let res = client().delete(format!("{}/api/v1/auth/token", app.url)).bearer_auth(&t).send().await.unwrap();
+    let res = client()
+        .delete(format!("{}/api/v1/auth/token", app.url))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 204);
     let (s, _) = app.api_get(&t, "/api/v1/me").await;
     assert_eq!(s, 401, "a revoked token no longer works");
@@ -80,7 +115,9 @@ async fn repeated_failures_lock_the_account(app: TestApp) {
     for _ in 0..yorube::auth::session::MAX_FAILURES {
         let res = client()
             .post(format!("{}/api/v1/auth/token", app.url))
-            .json(&serde_json::json!({"login": "partner@demo-city", "password": "not-the-password"}))
+            .json(
+                &serde_json::json!({"login": "partner@demo-city", "password": "not-the-password"}),
+            )
             .send()
             .await
             .unwrap();
@@ -92,7 +129,11 @@ async fn repeated_failures_lock_the_account(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 401, "even the right password is refused while locked");
+    assert_eq!(
+        res.status(),
+        401,
+        "even the right password is refused while locked"
+    );
     let v: serde_json::Value = res.json().await.unwrap();
     assert!(v["detail"].as_str().unwrap().contains("ロック"), "{v}");
 }

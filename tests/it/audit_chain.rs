@@ -12,18 +12,38 @@ async fn chain_verifies_and_detects_tampering(app: TestApp) {
         .await;
     let n = app.count("SELECT COUNT(*) FROM audit_log").await;
     assert!(n >= 5);
-    assert_eq!(audit::verify(&app.db).await.unwrap(), Verdict::Intact { entries: n });
+    assert_eq!(
+        audit::verify(&app.db).await.unwrap(),
+        Verdict::Intact { entries: n }
+    );
 
     // The log is append-only in the database itself.
-    assert!(sqlx::query("UPDATE audit_log SET detail = 'x' WHERE seq = 2").execute(&app.db.pool).await.is_err());
-    assert!(sqlx::query("DELETE FROM audit_log WHERE seq = 2").execute(&app.db.pool).await.is_err());
+    assert!(
+        sqlx::query("UPDATE audit_log SET detail = 'x' WHERE seq = 2")
+            .execute(&app.db.pool)
+            .await
+            .is_err()
+    );
+    assert!(sqlx::query("DELETE FROM audit_log WHERE seq = 2")
+        .execute(&app.db.pool)
+        .await
+        .is_err());
 
     // Someone with database access removes the guard and edits entry 3.
     match app.engine {
-        Engine::Sqlite => sqlx::query("DROP TRIGGER audit_log_no_update").execute(&app.db.pool).await.unwrap(),
-        Engine::Postgres => sqlx::query("DROP TRIGGER audit_log_no_update ON audit_log").execute(&app.db.pool).await.unwrap(),
+        Engine::Sqlite => sqlx::query("DROP TRIGGER audit_log_no_update")
+            .execute(&app.db.pool)
+            .await
+            .unwrap(),
+        Engine::Postgres => sqlx::query("DROP TRIGGER audit_log_no_update ON audit_log")
+            .execute(&app.db.pool)
+            .await
+            .unwrap(),
     };
-    sqlx::query("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 3").execute(&app.db.pool).await.unwrap();
+    sqlx::query("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 3")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
     match audit::verify(&app.db).await.unwrap() {
         Verdict::Broken { seq, reason } => {
             assert_eq!(seq, 3);
@@ -47,11 +67,20 @@ async fn rewriting_a_hash_breaks_the_next_link(app: TestApp) {
     let _ = app.token("nurse@demo-city").await;
     let _ = app.token("nurse@demo-pref").await;
     match app.engine {
-        Engine::Sqlite => sqlx::query("DROP TRIGGER audit_log_no_update").execute(&app.db.pool).await.unwrap(),
-        Engine::Postgres => sqlx::query("DROP TRIGGER audit_log_no_update ON audit_log").execute(&app.db.pool).await.unwrap(),
+        Engine::Sqlite => sqlx::query("DROP TRIGGER audit_log_no_update")
+            .execute(&app.db.pool)
+            .await
+            .unwrap(),
+        Engine::Postgres => sqlx::query("DROP TRIGGER audit_log_no_update ON audit_log")
+            .execute(&app.db.pool)
+            .await
+            .unwrap(),
     };
     // Re-hashing entry 2 after editing it hides the edit in entry 2 but not in entry 3.
-    sqlx::query("UPDATE audit_log SET hash = 'ffff' WHERE seq = 2").execute(&app.db.pool).await.unwrap();
+    sqlx::query("UPDATE audit_log SET hash = 'ffff' WHERE seq = 2")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
     match audit::verify(&app.db).await.unwrap() {
         Verdict::Broken { seq, .. } => assert_eq!(seq, 2),
         v => panic!("{v:?}"),
@@ -63,11 +92,23 @@ async fn deleting_the_newest_entry_is_detected(app: TestApp) {
     let _ = app.token("nurse@demo-city").await;
     let n = app.count("SELECT COUNT(*) FROM audit_log").await;
     match app.engine {
-        Engine::Sqlite => sqlx::query("DROP TRIGGER audit_log_no_delete").execute(&app.db.pool).await.unwrap(),
-        Engine::Postgres => sqlx::query("DROP TRIGGER audit_log_no_update ON audit_log").execute(&app.db.pool).await.unwrap(),
+        Engine::Sqlite => sqlx::query("DROP TRIGGER audit_log_no_delete")
+            .execute(&app.db.pool)
+            .await
+            .unwrap(),
+        Engine::Postgres => sqlx::query("DROP TRIGGER audit_log_no_update ON audit_log")
+            .execute(&app.db.pool)
+            .await
+            .unwrap(),
     };
-    sqlx::query(&format!("DELETE FROM audit_log WHERE seq = {n}")).execute(&app.db.pool).await.unwrap();
-    assert!(matches!(audit::verify(&app.db).await.unwrap(), Verdict::Broken { .. }));
+    sqlx::query(&format!("DELETE FROM audit_log WHERE seq = {n}"))
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    assert!(matches!(
+        audit::verify(&app.db).await.unwrap(),
+        Verdict::Broken { .. }
+    ));
 }
 dual!(deleting_the_newest_entry_is_detected);
 
@@ -91,6 +132,9 @@ async fn concurrent_appends_keep_one_chain(app: TestApp) {
         h.await.unwrap();
     }
     let n = app.count("SELECT COUNT(*) FROM audit_log").await;
-    assert_eq!(audit::verify(&app.db).await.unwrap(), Verdict::Intact { entries: n });
+    assert_eq!(
+        audit::verify(&app.db).await.unwrap(),
+        Verdict::Intact { entries: n }
+    );
 }
 dual!(concurrent_appends_keep_one_chain);

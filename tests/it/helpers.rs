@@ -1,5 +1,3 @@
-use std::sync::Arc;
-
 use yorube::db::{Db, Engine};
 use yorube::web::{self, AppState, Config};
 
@@ -15,21 +13,31 @@ pub struct TestApp {
 }
 
 fn pg_base() -> String {
-    std::env::var("YORUBE_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("YORUBE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 fn in_ci() -> bool {
-    std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
+    std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false)
 }
 
 /// A fresh database of the given engine, migrated, with the demo loaded and the app
 /// listening on a random port. None when PostgreSQL is unreachable outside CI (said loudly).
 pub async fn spawn(engine: Engine) -> Option<TestApp> {
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("warn,yorube=info")
+        .try_init();
     let dir = tempfile::tempdir().expect("tempdir");
     let (db, db_args) = match engine {
         Engine::Sqlite => {
             let db = Db::connect(Some(dir.path()), None).await.expect("sqlite");
-            (db, vec!["--data-dir".to_string(), dir.path().display().to_string()])
+            (
+                db,
+                vec!["--data-dir".to_string(), dir.path().display().to_string()],
+            )
         }
         Engine::Postgres => {
             let base = pg_base();
@@ -44,7 +52,10 @@ pub async fn spawn(engine: Engine) -> Option<TestApp> {
                 }
             };
             let schema = format!("yt_{}", uuid::Uuid::now_v7().simple());
-            sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin.pool).await.expect("create schema");
+            sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                .execute(&admin.pool)
+                .await
+                .expect("create schema");
             admin.pool.close().await;
             let sep = if base.contains('?') { '&' } else { '?' };
             let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
@@ -53,14 +64,27 @@ pub async fn spawn(engine: Engine) -> Option<TestApp> {
         }
     };
     db.migrate().await.expect("migrate");
+    yorube::agencies::store::seed_all_tenants(&db)
+        .await
+        .expect("seed");
     yorube::demo::run(&db, Some(PW)).await.expect("demo");
-    let state = AppState { db: db.clone(), config: Arc::new(Config::default()) };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let state = AppState::new(db.clone(), Config::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move {
-        axum::serve(listener, web::router(state)).await.expect("serve");
+        axum::serve(listener, web::router(state))
+            .await
+            .expect("serve");
     });
-    Some(TestApp { url, db, engine, db_args, _dir: dir })
+    Some(TestApp {
+        url,
+        db,
+        engine,
+        db_args,
+        _dir: dir,
+    })
 }
 
 /// Runs `async fn NAME(app: TestApp)` once on SQLite and once on PostgreSQL.
@@ -120,7 +144,12 @@ impl TestApp {
         (status, body)
     }
 
-    pub async fn api_post(&self, token: &str, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    pub async fn api_post(
+        &self,
+        token: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
         let res = client()
             .post(format!("{}{}", self.url, path))
             .bearer_auth(token)
@@ -134,7 +163,10 @@ impl TestApp {
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar::<_, i64>(sql).fetch_one(&self.db.pool).await.expect("count")
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(&self.db.pool)
+            .await
+            .expect("count")
     }
 
     /// Signs in through the login form and returns a client holding the session cookie.
@@ -143,7 +175,12 @@ impl TestApp {
         let csrf = csrf_of(&c, &format!("{}/login", self.url)).await;
         let res = c
             .post(format!("{}/login", self.url))
-            .form(&[("login", login), ("password", PW), ("_csrf", &csrf), ("next", "/")])
+            .form(&[
+                ("login", login),
+                ("password", PW),
+                ("_csrf", &csrf),
+                ("next", "/"),
+            ])
             .send()
             .await
             .expect("login");
@@ -164,10 +201,27 @@ impl TestApp {
 
 /// Fetches a page and returns the value of its first `_csrf` hidden field.
 pub async fn csrf_of(c: &reqwest::Client, url: &str) -> String {
-    let html = c.get(url).send().await.expect("get").text().await.expect("text");
+    let html = c
+        .get(url)
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("text");
     let marker = "name=\"_csrf\" value=\"";
-    let start = html.find(marker).map(|i| i + marker.len()).expect("page has a _csrf field");
+    let start = html
+        .find(marker)
+        .map(|i| i + marker.len())
+        .expect("page has a _csrf field");
     html[start..start + 64].to_string()
 }
 
-pub const TENANT_ROLES: [&str; 6] = ["tenant_admin", "nurse", "support_worker", "contractor", "partner", "auditor"];
+pub const TENANT_ROLES: [&str; 6] = [
+    "tenant_admin",
+    "nurse",
+    "support_worker",
+    "contractor",
+    "partner",
+    "auditor",
+];

@@ -3,6 +3,7 @@
 
 #[macro_use]
 mod helpers;
+mod agencies;
 mod api_auth;
 mod audit_chain;
 mod cli;

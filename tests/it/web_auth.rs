@@ -6,38 +6,85 @@ async fn sign_in_home_sign_out(app: TestApp) {
     let res = c.get(format!("{}/users", app.url)).send().await.unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/login?next=%2Fusers");
-    let csrf_cookie = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).find(|v| v.starts_with("yorube_csrf=")).expect("csrf cookie");
+    let csrf_cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("yorube_csrf="))
+        .expect("csrf cookie");
     assert!(csrf_cookie.contains("HttpOnly") && csrf_cookie.contains("SameSite=Lax"));
-    let html = c.get(format!("{}/login", app.url)).send().await.unwrap().text().await.unwrap();
+    let html = c
+        .get(format!("{}/login", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("<html lang=\"ja\">"));
     assert!(html.contains("本文へ移動"), "skip link");
     let csrf = csrf_of(&c, &format!("{}/login", app.url)).await;
     let res = c
         .post(format!("{}/login", app.url))
-        .form(&[("login", "support_worker@demo-city"), ("password", PW), ("_csrf", &csrf), ("next", "/")])
+        .form(&[
+            ("login", "support_worker@demo-city"),
+            ("password", PW),
+            ("_csrf", &csrf),
+            ("next", "/"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    let cookie = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).find(|v| v.starts_with("yorube_session=")).expect("session cookie");
+    let cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("yorube_session="))
+        .expect("session cookie");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(!cookie.contains("Secure"), "plain http: no Secure flag");
-    let home = c.get(format!("{}/", app.url)).send().await.unwrap().text().await.unwrap();
+    let home = c
+        .get(format!("{}/", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(home.contains("田中 健一"));
     assert!(home.contains("デモ市"));
     assert!(home.contains("自立支援員"));
     assert!(home.contains("令和"), "the date in 和暦");
-    assert!(!home.contains("href=\"/users\""), "the navigation lists only what this role can use");
+    assert!(
+        !home.contains("href=\"/users\""),
+        "the navigation lists only what this role can use"
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
-    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'auth.sign_in'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'auth.sign_in'")
+            .await,
+        1
+    );
     // Sign out.
     let csrf = csrf_of(&c, &format!("{}/", app.url)).await;
-    let res = c.post(format!("{}/logout", app.url)).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+    let res = c
+        .post(format!("{}/logout", app.url))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/login?bye=1");
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'auth.sign_out'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'auth.sign_out'")
+            .await,
+        1
+    );
     let res = c.get(format!("{}/", app.url)).send().await.unwrap();
     assert_eq!(res.status(), 303, "signed out");
 }
@@ -48,16 +95,27 @@ async fn wrong_password_shows_japanese_error_and_creates_no_session(app: TestApp
     let csrf = csrf_of(&c, &format!("{}/login", app.url)).await;
     let res = c
         .post(format!("{}/login", app.url))
-        .form(&[("login", "nurse@demo-city"), ("password", "nope-nope-nope"), ("_csrf", &csrf)])
+        .form(&[
+            ("login", "nurse@demo-city"),
+            ("password", "nope-nope-nope"),
+            ("_csrf", &csrf),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 401);
     let html = res.text().await.unwrap();
     assert!(html.contains("ログインIDまたはパスワードが正しくありません。"));
-    assert!(html.contains("value=\"nurse@demo-city\""), "the login is kept");
+    assert!(
+        html.contains("value=\"nurse@demo-city\""),
+        "the login is kept"
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'auth.sign_in_failed'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'auth.sign_in_failed'")
+            .await,
+        1
+    );
 }
 dual!(wrong_password_shows_japanese_error_and_creates_no_session);
 
@@ -73,13 +131,23 @@ async fn forms_without_csrf_token_are_refused(app: TestApp) {
     assert_eq!(res.status(), 403);
     let html = res.text().await.unwrap();
     assert!(html.contains("フォームの有効期限が切れたか"));
-    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0, "nothing written");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM sessions").await,
+        0,
+        "nothing written"
+    );
     // Signed in, a state change with a wrong token is refused too and changes nothing.
     let admin = app.browser_login("tenant_admin@demo-city").await;
     let before = app.count("SELECT COUNT(*) FROM users").await;
     let res = admin
         .post(format!("{}/users", app.url))
-        .form(&[("login", "x1"), ("display_name", "x"), ("role", "nurse"), ("password", "kodomo-2026-x"), ("_csrf", "0000")])
+        .form(&[
+            ("login", "x1"),
+            ("display_name", "x"),
+            ("role", "nurse"),
+            ("password", "kodomo-2026-x"),
+            ("_csrf", "0000"),
+        ])
         .send()
         .await
         .unwrap();
@@ -88,7 +156,12 @@ async fn forms_without_csrf_token_are_refused(app: TestApp) {
     // The pre-sign-in token is not accepted once signed in (the session has its own).
     let res = admin
         .post(format!("{}/users", app.url))
-        .form(&[("login", "x1"), ("display_name", "x"), ("role", "nurse"), ("password", "kodomo-2026-x")])
+        .form(&[
+            ("login", "x1"),
+            ("display_name", "x"),
+            ("role", "nurse"),
+            ("password", "kodomo-2026-x"),
+        ])
         .send()
         .await
         .unwrap();
@@ -97,7 +170,13 @@ async fn forms_without_csrf_token_are_refused(app: TestApp) {
     let csrf = csrf_of(&admin, &format!("{}/users/new", app.url)).await;
     let res = admin
         .post(format!("{}/users", app.url))
-        .form(&[("login", "x1"), ("display_name", "山口 葵"), ("role", "nurse"), ("password", "kodomo-2026-x"), ("_csrf", &csrf)])
+        .form(&[
+            ("login", "x1"),
+            ("display_name", "山口 葵"),
+            ("role", "nurse"),
+            ("password", "kodomo-2026-x"),
+            ("_csrf", &csrf),
+        ])
         .send()
         .await
         .unwrap();
@@ -108,14 +187,35 @@ dual!(forms_without_csrf_token_are_refused);
 
 async fn idle_session_expires(app: TestApp) {
     let c = app.browser_login("nurse@demo-city").await;
-    assert_eq!(c.get(format!("{}/", app.url)).send().await.unwrap().status(), 200);
-    sqlx::query("UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000000Z'").execute(&app.db.pool).await.unwrap();
+    assert_eq!(
+        c.get(format!("{}/", app.url))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    sqlx::query("UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000000Z'")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
     let res = c.get(format!("{}/", app.url)).send().await.unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/login?next=%2F&expired=1");
-    let html = c.get(format!("{}/login?expired=1", app.url)).send().await.unwrap().text().await.unwrap();
+    let html = c
+        .get(format!("{}/login?expired=1", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("一定時間操作がなかったため"));
-    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0, "the expired session is removed");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM sessions").await,
+        0,
+        "the expired session is removed"
+    );
 }
 dual!(idle_session_expires);
 
@@ -125,12 +225,22 @@ async fn cookies_are_secure_behind_https(app: TestApp) {
     let res = c
         .post(format!("{}/login", app.url))
         .header("x-forwarded-proto", "https")
-        .form(&[("login", "nurse@demo-city"), ("password", PW), ("_csrf", &csrf)])
+        .form(&[
+            ("login", "nurse@demo-city"),
+            ("password", PW),
+            ("_csrf", &csrf),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    let cookie = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).find(|v| v.starts_with("yorube_session=")).unwrap();
+    let cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("yorube_session="))
+        .unwrap();
     assert!(cookie.contains("Secure"), "{cookie}");
 }
 dual!(cookies_are_secure_behind_https);
@@ -138,26 +248,57 @@ dual!(cookies_are_secure_behind_https);
 async fn pages_refuse_roles_and_hide_errors(app: TestApp) {
     let nurse = app.browser_login("nurse@demo-city").await;
     for path in ["/users", "/users/new", "/audit", "/tenants"] {
-        let res = nurse.get(format!("{}{path}", app.url)).send().await.unwrap();
+        let res = nurse
+            .get(format!("{}{path}", app.url))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 403, "{path}");
         let html = res.text().await.unwrap();
         assert!(html.contains("権限がありません"), "{path}");
     }
-    let res = nurse.get(format!("{}/no/such/page", app.url)).send().await.unwrap();
+    let res = nurse
+        .get(format!("{}/no/such/page", app.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 404);
     let html = res.text().await.unwrap();
     assert!(html.contains("見つかりません") && html.contains("lang=\"ja\""));
     // Security headers: a strict CSP without unsafe-inline.
     let res = nurse.get(format!("{}/", app.url)).send().await.unwrap();
-    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_string();
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"));
     let html = res.text().await.unwrap();
-    assert!(!html.contains("style=\"") && !html.contains("<script"), "no inline style or script");
-    assert!(!html.contains("http://") && !html.contains("https://"), "no outside URL in the page");
+    assert!(
+        !html.contains("style=\"") && !html.contains("<script"),
+        "no inline style or script"
+    );
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no outside URL in the page"
+    );
     let auditor = app.browser_login("auditor@demo-city").await;
-    let html = auditor.get(format!("{}/audit", app.url)).send().await.unwrap().text().await.unwrap();
+    let html = auditor
+        .get(format!("{}/audit", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("ログイン"), "auditor reads the audit log");
-    let html = auditor.get(format!("{}/users", app.url)).send().await.unwrap().text().await.unwrap();
+    let html = auditor
+        .get(format!("{}/users", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!html.contains("利用者を登録"), "auditor is read only");
 }
 dual!(pages_refuse_roles_and_hide_errors);
