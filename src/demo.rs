@@ -114,6 +114,36 @@ pub async fn run(db: &Db, password_in: Option<&str>) -> AppResult<DemoReport> {
             .fetch_one(&mut *tx)
             .await?;
         registry(&mut tx, &ctx, &tenant_id, t.code, &now).await?;
+        let user = |role: &str| format!("{role}@{}", t.code);
+        let mut ids = vec![];
+        for role in ["nurse", "support_worker", "contractor"] {
+            let (id, name): (String, String) =
+                sqlx::query_as("SELECT id, display_name FROM users WHERE login = $1")
+                    .bind(user(role))
+                    .fetch_one(&mut *tx)
+                    .await?;
+            ids.push((id, name));
+        }
+        let staff = crate::demo_cases::Staff {
+            nurse: ids[0].0.clone(),
+            support_worker: ids[1].0.clone(),
+            contractor: ids[2].0.clone(),
+            names: [ids[0].1.clone(), ids[1].1.clone(), ids[2].1.clone()],
+        };
+        let n = if t.code == "demo-city" { 42 } else { 21 };
+        crate::demo_cases::load(&mut tx, &tenant_id, t.code, n, &staff).await?;
+        audit::append(
+            &mut tx,
+            Entry::new(
+                &ctx,
+                Some(&tenant_id),
+                "demo.casework",
+                "tenant",
+                &tenant_id,
+            )
+            .detail(&format!("{n} 人")),
+        )
+        .await?;
     }
     sqlx::query("DELETE FROM users WHERE login = 'sysadmin'")
         .execute(&mut *tx)
@@ -196,6 +226,7 @@ async fn registry(
     now: &str,
 ) -> AppResult<()> {
     use crate::agencies::{model, store};
+    crate::demo_cases::clear(tx, tenant_id).await?;
     for table in [
         "agency_proposals",
         "import_batches",

@@ -4,9 +4,11 @@
 pub mod agencies;
 pub mod audit;
 pub mod auth;
+pub mod cases;
 pub mod cli;
 pub mod db;
 pub mod demo;
+pub mod demo_cases;
 pub mod error;
 pub mod tenants;
 pub mod text;

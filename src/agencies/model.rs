@@ -387,13 +387,38 @@ pub fn search_document(a: &AgencyInput) -> String {
     parts.join("\u{1f}")
 }
 
-/// Sort key by reading (falls back to the name when there is no reading).
+/// Legal-form prefixes that 台帳 sort past (as in 五十音 directories): NPO法人 デモ会 sorts under で.
+const LEGAL_FORMS: [&str; 12] = [
+    "とくていひえいりかつどうほうじん",
+    "えぬぴーおーほうじん",
+    "npoほうじん",
+    "npo法人",
+    "いっぱんしゃだんほうじん",
+    "いっぱんざいだんほうじん",
+    "こうえきしゃだんほうじん",
+    "こうえきざいだんほうじん",
+    "しゃかいふくしほうじん",
+    "いりょうほうじん",
+    "がっこうほうじん",
+    "かぶしきがいしゃ",
+];
+
+/// Sort key by reading (falls back to the name when there is no reading), without a
+/// leading legal form.
 pub fn sort_key(a: &AgencyInput) -> String {
-    if a.reading.is_empty() {
+    let key = if a.reading.is_empty() {
         search_key(&a.name)
     } else {
         search_key(&a.reading)
+    };
+    for form in LEGAL_FORMS {
+        if let Some(rest) = key.strip_prefix(form) {
+            if !rest.is_empty() {
+                return rest.to_string();
+            }
+        }
     }
+    key
 }
 
 #[cfg(test)]
@@ -473,6 +498,16 @@ mod tests {
         assert_eq!(parse_is_new("-"), Some(false));
         assert_eq!(parse_is_new(""), Some(false));
         assert_eq!(parse_is_new("たぶん"), None);
+    }
+
+    #[test]
+    fn sort_key_skips_legal_forms() {
+        let mut i = ok_input();
+        i.reading = "エヌピーオーほうじん でもこどもさぽーとねっと".into();
+        assert_eq!(sort_key(&i), "でもこどもさぽーとねっと");
+        i.reading = String::new();
+        i.name = "ＮＰＯ法人 あおぞら".into();
+        assert_eq!(sort_key(&i), "あおぞら");
     }
 
     #[test]

@@ -55,19 +55,7 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// Form fields as (name, value) pairs: repeated names are kept (checkboxes).
-fn pairs(body: &Bytes) -> Vec<(String, String)> {
-    form_urlencoded::parse(body)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-fn one(p: &[(String, String)], key: &str) -> String {
-    p.iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
-}
+use crate::web::form::{one, pairs};
 
 fn opt_int(s: &str) -> Result<Option<i64>, ()> {
     let s = crate::text::clean(s);

@@ -26,6 +26,13 @@ pub enum Action {
     AdministerRegistry,
     /// Propose changes to one's own agency (partners).
     ProposeAgencyChange,
+    /// Read children's records (contractors: only the children assigned to them;
+    /// checked in cases::store).
+    ViewChildren,
+    /// Write casework: children, consultations, plans, referrals, follow-ups.
+    ManageChildren,
+    /// Receive referrals addressed to one's agency (partners), seeing only consented items.
+    ReceiveReferrals,
 }
 
 pub fn can(ctx: &Ctx, action: Action) -> bool {
@@ -39,7 +46,8 @@ pub fn can(ctx: &Ctx, action: Action) -> bool {
         (TenantAdmin, ViewAgencies | ManageAgencies | AdministerRegistry) => true,
         (Nurse | SupportWorker, ViewAgencies | ManageAgencies) => true,
         (Contractor | Auditor, ViewAgencies) => true,
-        (Partner, ProposeAgencyChange) => ctx.agency_id.is_some(),
+        (Partner, ProposeAgencyChange | ReceiveReferrals) => ctx.agency_id.is_some(),
+        (TenantAdmin | Nurse | SupportWorker | Contractor, ViewChildren | ManageChildren) => true,
         _ => false,
     }
 }
@@ -77,6 +85,23 @@ mod tests {
             assert!(!can(&ctx(role), Action::ViewAudit), "{role:?}");
             assert!(!can(&ctx(role), Action::ManageTenants), "{role:?}");
         }
+    }
+
+    #[test]
+    fn children_are_for_caseworkers_only() {
+        for role in [Role::Partner, Role::Auditor, Role::SystemAdmin] {
+            assert!(!can(&ctx(role), Action::ViewChildren), "{role:?}");
+            assert!(!can(&ctx(role), Action::ManageChildren), "{role:?}");
+        }
+        let partner = Ctx {
+            agency_id: Some("a".into()),
+            ..ctx(Role::Partner)
+        };
+        assert!(can(&partner, Action::ReceiveReferrals));
+        assert!(
+            !can(&ctx(Role::Partner), Action::ReceiveReferrals),
+            "a partner without an agency receives nothing"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod assets;
 pub mod csrf;
+pub mod form;
 pub mod pages;
 
 use std::sync::Arc;
@@ -61,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::tenants::web::routes())
         .merge(crate::audit::web::routes())
         .merge(crate::agencies::web::routes())
+        .merge(crate::cases::web::routes())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             csrf::session_layer,
@@ -68,7 +70,8 @@ pub fn router(state: AppState) -> Router {
     let api = api::routes()
         .merge(crate::tenants::web::api_routes())
         .merge(crate::audit::web::api_routes())
-        .merge(crate::agencies::api::routes());
+        .merge(crate::agencies::api::routes())
+        .merge(crate::cases::api::routes());
     Router::new()
         .route("/healthz", get(healthz))
         .merge(assets::routes())

@@ -45,8 +45,11 @@ pub struct Page {
 
 /// The navigation lists only what exists and what the caller may use.
 pub fn nav_for(ctx: &Ctx, path: &str) -> Vec<NavItem> {
-    let items: [(&'static str, &'static str, Action); 6] = [
+    let items: [(&'static str, &'static str, Action); 9] = [
         ("/", "ホーム", Action::UseApp),
+        ("/children", "子ども・家族", Action::ViewChildren),
+        ("/follow-ups", "フォローアップ", Action::ViewChildren),
+        ("/referrals", "つなぐ支援", Action::ViewChildren),
         ("/agencies", "関係機関", Action::ViewAgencies),
         (
             "/agencies/mine",
@@ -244,6 +247,26 @@ struct Home {
 async fn home(a: Auth) -> Response {
     let today = time::today_jst();
     let mut cards = vec![];
+    if policy::can(&a.ctx, Action::ViewChildren) {
+        cards.push(Card {
+            href: "/children",
+            title: "子ども・家族",
+            text: "相談の記録、自立支援計画、同意、頼れる人マップ、これまでの経過を一つの画面で。",
+        });
+        cards.push(Card {
+            href: "/follow-ups",
+            title: "フォローアップ",
+            text: "再連絡、計画の見直し、受給者証の更新、18歳・20歳などの節目を期日順に。",
+        });
+        cards.push(Card {
+            href: "/referrals",
+            title: "つなぐ支援",
+            text: "関係機関への紹介を、受付・対応・完了まで見届けます。",
+        });
+    }
+    if policy::can(&a.ctx, Action::ReceiveReferrals) {
+        cards.push(Card { href: "/referrals", title: "紹介の受付", text: "自機関あての紹介を確認し、受付・対応・完了を連絡します（家族が同意した情報だけが表示されます）。" });
+    }
     if policy::can(&a.ctx, Action::ViewAgencies) {
         cards.push(Card { href: "/agencies", title: "関係機関台帳", text: "地域の関係機関の役割・強み・窓口担当者と、連携場面ごとの役割分担を探し、整理します。" });
     }

@@ -1,0 +1,9 @@
+//! Casework (W3): children and families, consent, consultations, support plans,
+//! follow-ups, closed-loop referrals, handovers, the ecomap and indicators.
+
+pub mod api;
+pub mod chart;
+pub mod ecomap;
+pub mod model;
+pub mod store;
+pub mod web;
