@@ -225,3 +225,10 @@ pub const TENANT_ROLES: [&str; 6] = [
     "partner",
     "auditor",
 ];
+
+pub async fn audit_ok(app: &TestApp) -> bool {
+    matches!(
+        yorube::audit::verify(&app.db).await,
+        Ok(yorube::audit::Verdict::Intact { .. })
+    )
+}

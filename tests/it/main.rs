@@ -6,6 +6,7 @@ mod helpers;
 mod agencies;
 mod api_auth;
 mod audit_chain;
+mod cases;
 mod cli;
 mod tenancy;
 mod web_auth;
