@@ -33,6 +33,14 @@ pub enum Action {
     ManageChildren,
     /// Receive referrals addressed to one's agency (partners), seeing only consented items.
     ReceiveReferrals,
+    /// Read collaboration goals, councils, meetings and trainings.
+    ViewNetwork,
+    /// Prepare, hold and follow up councils, meetings and trainings; set goals.
+    ManageNetwork,
+    /// Contracts with contractors; approve or return monthly reports.
+    ManageContracts,
+    /// Draft and submit the monthly report of one's own contract (contractors).
+    SubmitReports,
 }
 
 pub fn can(ctx: &Ctx, action: Action) -> bool {
@@ -48,6 +56,10 @@ pub fn can(ctx: &Ctx, action: Action) -> bool {
         (Contractor | Auditor, ViewAgencies) => true,
         (Partner, ProposeAgencyChange | ReceiveReferrals) => ctx.agency_id.is_some(),
         (TenantAdmin | Nurse | SupportWorker | Contractor, ViewChildren | ManageChildren) => true,
+        (TenantAdmin | Nurse | SupportWorker | Contractor | Auditor, ViewNetwork) => true,
+        (TenantAdmin | Nurse | SupportWorker, ManageNetwork) => true,
+        (TenantAdmin, ManageContracts) => true,
+        (Contractor, SubmitReports) => true,
         _ => false,
     }
 }

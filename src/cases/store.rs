@@ -1487,7 +1487,28 @@ pub struct Due {
 /// What is due within `days`, and overdue, for the caller (`mine`) or the whole tenant:
 /// scheduled follow-ups, plan reviews, certificate renewals and life transitions.
 pub async fn due_list(db: &Db, ctx: &Ctx, days: i64, mine: bool) -> AppResult<Vec<Due>> {
+    due(db, ctx, days, mine, None).await
+}
+
+/// What is due for one child (the record page).
+pub async fn child_due(db: &Db, ctx: &Ctx, child_id: &str, days: i64) -> AppResult<Vec<Due>> {
+    due(db, ctx, days, false, Some(child_id)).await
+}
+
+async fn due(
+    db: &Db,
+    ctx: &Ctx,
+    days: i64,
+    mine: bool,
+    child: Option<&str>,
+) -> AppResult<Vec<Due>> {
     let t = reader(ctx)?.to_string();
+    let one_child = if child.is_some() {
+        " AND c.id = $5"
+    } else {
+        " AND $5 = $5"
+    };
+    let child_value = child.unwrap_or("");
     let only_assigned = mine || ctx.role == Role::Contractor;
     let today = time::today_jst();
     let until = (today + chrono::Duration::days(days))
@@ -1502,11 +1523,13 @@ pub async fn due_list(db: &Db, ctx: &Ctx, days: i64, mine: bool) -> AppResult<Ve
     let mut out = vec![];
     let rows = sqlx::query(&format!(
         "SELECT f.id, f.child_id, c.name, f.kind, f.due_date, f.note FROM follow_ups f JOIN children c ON c.id = f.child_id \
-         WHERE f.tenant_id = $1 AND f.done_at IS NULL AND f.due_date <= $2 {scope} ORDER BY f.due_date"
+         WHERE f.tenant_id = $1 AND f.done_at IS NULL AND f.due_date <= $2 AND $4 = $4 {scope}{one_child} ORDER BY f.due_date"
     ))
     .bind(&t)
     .bind(&until)
     .bind(&ctx.user_id)
+    .bind(0i64)
+    .bind(child_value)
     .fetch_all(&db.pool)
     .await?;
     for r in &rows {
@@ -1526,12 +1549,13 @@ pub async fn due_list(db: &Db, ctx: &Ctx, days: i64, mine: bool) -> AppResult<Ve
     // Certificate renewals (the 水戸市 practice: meet the family at renewal).
     let rows = sqlx::query(&format!(
         "SELECT c.id, c.name, c.certificate_to FROM children c WHERE c.tenant_id = $1 AND c.status = 'active' \
-         AND c.certificate_to IS NOT NULL AND c.certificate_to <= $2 AND c.certificate_to >= $4 {scope}"
+         AND c.certificate_to IS NOT NULL AND c.certificate_to <= $2 AND c.certificate_to >= $4 {scope}{one_child}"
     ))
     .bind(&t)
     .bind(&until)
     .bind(&ctx.user_id)
     .bind((today - chrono::Duration::days(30)).format("%Y-%m-%d").to_string())
+    .bind(child_value)
     .fetch_all(&db.pool)
     .await?;
     for r in &rows {
@@ -1554,11 +1578,13 @@ pub async fn due_list(db: &Db, ctx: &Ctx, days: i64, mine: bool) -> AppResult<Ve
     let rows = sqlx::query(&format!(
         "SELECT c.id, c.name, p.review_date FROM support_plans p JOIN children c ON c.id = p.child_id \
          WHERE p.tenant_id = $1 AND c.status = 'active' AND p.review_date IS NOT NULL AND p.review_date <= $2 \
-         AND p.revision = (SELECT MAX(p2.revision) FROM support_plans p2 WHERE p2.child_id = p.child_id) {scope}"
+         AND p.revision = (SELECT MAX(p2.revision) FROM support_plans p2 WHERE p2.child_id = p.child_id) AND $4 = $4 {scope}{one_child}"
     ))
     .bind(&t)
     .bind(&until)
     .bind(&ctx.user_id)
+    .bind(0i64)
+    .bind(child_value)
     .fetch_all(&db.pool)
     .await?;
     for r in &rows {
@@ -1579,12 +1605,13 @@ pub async fn due_list(db: &Db, ctx: &Ctx, days: i64, mine: bool) -> AppResult<Ve
         .format("%Y-%m-%d")
         .to_string();
     let rows = sqlx::query(&format!(
-        "SELECT c.id, c.name, c.birth_date FROM children c WHERE c.tenant_id = $1 AND c.status = 'active' AND c.birth_date >= $2 AND $4 = $4 {scope}"
+        "SELECT c.id, c.name, c.birth_date FROM children c WHERE c.tenant_id = $1 AND c.status = 'active' AND c.birth_date >= $2 AND $4 = $4 {scope}{one_child}"
     ))
     .bind(&t)
     .bind(&lo)
     .bind(&ctx.user_id)
     .bind(0i64)
+    .bind(child_value)
     .fetch_all(&db.pool)
     .await?;
     for r in &rows {

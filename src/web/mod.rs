@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::audit::web::routes())
         .merge(crate::agencies::web::routes())
         .merge(crate::cases::web::routes())
+        .merge(crate::network::web::routes())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             csrf::session_layer,
@@ -71,7 +72,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::tenants::web::api_routes())
         .merge(crate::audit::web::api_routes())
         .merge(crate::agencies::api::routes())
-        .merge(crate::cases::api::routes());
+        .merge(crate::cases::api::routes())
+        .merge(crate::network::api::routes());
     Router::new()
         .route("/healthz", get(healthz))
         .merge(assets::routes())

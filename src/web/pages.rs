@@ -45,12 +45,14 @@ pub struct Page {
 
 /// The navigation lists only what exists and what the caller may use.
 pub fn nav_for(ctx: &Ctx, path: &str) -> Vec<NavItem> {
-    let items: [(&'static str, &'static str, Action); 9] = [
+    let items: [(&'static str, &'static str, Action); 11] = [
         ("/", "ホーム", Action::UseApp),
         ("/children", "子ども・家族", Action::ViewChildren),
         ("/follow-ups", "フォローアップ", Action::ViewChildren),
         ("/referrals", "つなぐ支援", Action::ViewChildren),
         ("/agencies", "関係機関", Action::ViewAgencies),
+        ("/network", "連携・協議会", Action::ViewNetwork),
+        ("/contracts", "委託・月次報告", Action::SubmitReports),
         (
             "/agencies/mine",
             "自機関の情報",
@@ -275,6 +277,16 @@ async fn home(a: Auth) -> Response {
             href: "/agencies/mine",
             title: "自機関の情報",
             text: "台帳に載っている自機関の紹介や窓口担当者を確認し、変更を提案します。",
+        });
+    }
+    if policy::can(&a.ctx, Action::ViewNetwork) {
+        cards.push(Card { href: "/network", title: "連携・協議会", text: "連携目的と中核機関、協議会の構成員と会議（次第・議事録・アクション）、研修会を準備し、記録します。" });
+    }
+    if policy::can(&a.ctx, Action::SubmitReports) || policy::can(&a.ctx, Action::ManageContracts) {
+        cards.push(Card {
+            href: "/contracts",
+            title: "委託契約と月次報告",
+            text: "委託先の月次報告を支援の記録から作り、提出・承認します。",
         });
     }
     if policy::can(&a.ctx, Action::ViewUsers) {

@@ -1,0 +1,412 @@
+//! Casework benchmark (W3): a child's page with its timeline, and the follow-up list,
+//! with a national-scale database.
+//!
+//!   cargo bench --bench cases -- [--children 130000] [--consultations 1500000]
+//!                                [--clients 32] [--seconds 10] [--database-url postgres://...]
+//!
+//! Loads the demo, then spreads N children over 130 tenants (1,000 each; デモ市 is one
+//! of them) with M consultations in total, plus follow-ups, plans and referrals; then
+//! serves the real router on loopback and runs C concurrent signed-in clients against
+//! GET /children/{id} (the record page with its timeline) for デモ市's children, and
+//! measures GET /follow-ups. Prints the figures; asserts nothing.
+
+use std::time::{Duration, Instant};
+
+use chrono::Duration as Days;
+use yorube::db::{insert_many, Db, Val};
+use yorube::web::{self, AppState, Config};
+
+const PW: &str = "bench-Passw0rd-2026";
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn pct(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1000.0
+}
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+const METHODS: [&str; 4] = ["電話", "訪問", "来所面接", "オンライン"];
+const NOTES: [&str; 4] = [
+    "受給者証の更新手続きで来所。学校生活での困りごとを聞き取った。",
+    "母から電話。体調が安定せず欠席が続いている。主治医の見立てを確認する。",
+    "家庭訪問。本人は進学の希望を話してくれた。",
+    "学校と面談に同行。緊急時の連絡体制を確認した。",
+];
+
+async fn generate(
+    db: &Db,
+    tenant_id: &str,
+    worker: &str,
+    children: usize,
+    consultations: usize,
+    seed: u64,
+) -> anyhow::Result<()> {
+    let mut r = Rng(seed);
+    let today = yorube::time::today_jst();
+    let now = yorube::time::now_db();
+    let mut tx = db.begin_write().await?;
+    let (mut kids, mut workers, mut cons, mut fups) = (vec![], vec![], vec![], vec![]);
+    let per_child = consultations / children.max(1);
+    let extra = consultations % children.max(1);
+    for i in 0..children {
+        let id = uuid::Uuid::now_v7().to_string();
+        let birth = today - Days::days(365 + (r.next() % (365 * 18)) as i64);
+        let cert_to = today + Days::days((r.next() % 365) as i64 - 30);
+        kids.push(vec![
+            Val::from(id.as_str()),
+            tenant_id.into(),
+            format!("試験 {i}").into(),
+            format!("しけん {i}").into(),
+            birth.format("%Y-%m-%d").to_string().into(),
+            "female".into(),
+            ((r.next() % 16 + 1) as i64).into(),
+            "慢性疾患".into(),
+            format!("{:07}", i).into(),
+            Val::OptText(Some(
+                (cert_to - Days::days(364)).format("%Y-%m-%d").to_string(),
+            )),
+            Val::OptText(Some(cert_to.format("%Y-%m-%d").to_string())),
+            false.into(),
+            "デモ市立小学校".into(),
+            "".into(),
+            "".into(),
+            "".into(),
+            "".into(),
+            "active".into(),
+            1i64.into(),
+            now.as_str().into(),
+            now.as_str().into(),
+        ]);
+        workers.push(vec![
+            tenant_id.into(),
+            id.as_str().into(),
+            worker.into(),
+            true.into(),
+            now.as_str().into(),
+        ]);
+        let n = per_child + usize::from(i < extra);
+        for k in 0..n {
+            let day = today - Days::days((r.next() % 730) as i64);
+            cons.push(vec![
+                uuid::Uuid::now_v7().to_string().into(),
+                tenant_id.into(),
+                id.as_str().into(),
+                format!("{}T0{}:00:00.000000Z", day.format("%Y-%m-%d"), k % 9).into(),
+                METHODS[(r.next() % 4) as usize].into(),
+                "療育相談指導".into(),
+                "保護者".into(),
+                "学校".into(),
+                30i64.into(),
+                "".into(),
+                NOTES[(r.next() % 4) as usize].into(),
+                "".into(),
+                worker.into(),
+                "試験 職員".into(),
+                now.as_str().into(),
+            ]);
+        }
+        fups.push(vec![
+            uuid::Uuid::now_v7().to_string().into(),
+            tenant_id.into(),
+            id.as_str().into(),
+            "recontact".into(),
+            (today + Days::days((r.next() % 90) as i64 - 20))
+                .format("%Y-%m-%d")
+                .to_string()
+                .into(),
+            "電話で様子を確認".into(),
+            Val::OptText(Some(worker.to_string())),
+            Val::OptText(None),
+            Val::OptText(None),
+            now.as_str().into(),
+        ]);
+        if cons.len() >= 20_000 {
+            insert_many(&mut tx, "consultations", &CONS, std::mem::take(&mut cons)).await?;
+        }
+    }
+    insert_many(&mut tx, "children", &KIDS, kids).await?;
+    insert_many(
+        &mut tx,
+        "child_workers",
+        &[
+            "tenant_id",
+            "child_id",
+            "user_id",
+            "is_primary",
+            "assigned_at",
+        ],
+        workers,
+    )
+    .await?;
+    insert_many(&mut tx, "consultations", &CONS, cons).await?;
+    insert_many(
+        &mut tx,
+        "follow_ups",
+        &[
+            "id",
+            "tenant_id",
+            "child_id",
+            "kind",
+            "due_date",
+            "note",
+            "assigned_to",
+            "done_at",
+            "done_by",
+            "created_at",
+        ],
+        fups,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+const KIDS: [&str; 21] = [
+    "id",
+    "tenant_id",
+    "name",
+    "reading",
+    "birth_date",
+    "sex",
+    "disease_group",
+    "disease_name",
+    "certificate_number",
+    "certificate_from",
+    "certificate_to",
+    "certified_at_18",
+    "school",
+    "grade",
+    "workplace",
+    "medical_care",
+    "household_notes",
+    "status",
+    "version",
+    "created_at",
+    "updated_at",
+];
+const CONS: [&str; 15] = [
+    "id",
+    "tenant_id",
+    "child_id",
+    "at",
+    "method",
+    "kind",
+    "participants",
+    "topics",
+    "minutes",
+    "destination",
+    "notes",
+    "next_action",
+    "worker_id",
+    "worker_name",
+    "created_at",
+];
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> anyhow::Result<()> {
+    let children: usize = arg("--children")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(130_000);
+    let consultations: usize = arg("--consultations")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_500_000);
+    let clients: usize = arg("--clients").and_then(|v| v.parse().ok()).unwrap_or(32);
+    let seconds: u64 = arg("--seconds").and_then(|v| v.parse().ok()).unwrap_or(10);
+    let pg = arg("--database-url").or_else(|| std::env::var("YORUBE_BENCH_DATABASE_URL").ok());
+    let dir = tempfile::tempdir()?;
+    let db = match &pg {
+        Some(base) => {
+            let admin = Db::connect(None, Some(base)).await?;
+            let schema = format!("bench_{}", uuid::Uuid::now_v7().simple());
+            sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                .execute(&admin.pool)
+                .await?;
+            let sep = if base.contains('?') { '&' } else { '?' };
+            Db::connect(
+                None,
+                Some(&format!("{base}{sep}options=-c%20search_path%3D{schema}")),
+            )
+            .await?
+        }
+        None => Db::connect(Some(dir.path()), None).await?,
+    };
+    db.migrate().await?;
+    yorube::agencies::store::seed_all_tenants(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    yorube::demo::run(&db, Some(PW))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    println!("# yorube casework benchmark — {children} children, {consultations} consultations, {clients} clients, {seconds} s, database {}", db.engine.as_str());
+    let tenants = 130usize;
+    let per_tenant = children / tenants;
+    let t0 = Instant::now();
+    let city: (String, String) = sqlx::query_as("SELECT t.id, u.id FROM tenants t JOIN users u ON u.tenant_id = t.id WHERE t.code = 'demo-city' AND u.login = 'nurse@demo-city'").fetch_one(&db.pool).await?;
+    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM children WHERE tenant_id = $1")
+        .bind(&city.0)
+        .fetch_one(&db.pool)
+        .await?;
+    generate(
+        &db,
+        &city.0,
+        &city.1,
+        per_tenant.saturating_sub(existing as usize),
+        consultations / tenants,
+        1,
+    )
+    .await?;
+    for k in 1..tenants {
+        let tid = uuid::Uuid::now_v7().to_string();
+        let uid = uuid::Uuid::now_v7().to_string();
+        sqlx::query("INSERT INTO tenants (id, code, name, kind, created_at) VALUES ($1, $2, $3, 'core_city', $4)").bind(&tid).bind(format!("bench-{k:03}")).bind(format!("試験市{k}")).bind(yorube::time::now_db()).execute(&db.pool).await?;
+        sqlx::query("INSERT INTO users (id, tenant_id, login, display_name, role, password_hash, failed_logins, created_at, updated_at) VALUES ($1, $2, $3, '試験 職員', 'nurse', 'x', 0, $4, $4)")
+            .bind(&uid).bind(&tid).bind(format!("nurse@bench-{k:03}")).bind(yorube::time::now_db()).execute(&db.pool).await?;
+        generate(
+            &db,
+            &tid,
+            &uid,
+            per_tenant,
+            consultations / tenants,
+            k as u64 + 7,
+        )
+        .await?;
+    }
+    let n_children: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM children")
+        .fetch_one(&db.pool)
+        .await?;
+    let n_cons: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM consultations")
+        .fetch_one(&db.pool)
+        .await?;
+    println!(
+        "generated {n_children} children and {n_cons} consultations in {:.1} s",
+        t0.elapsed().as_secs_f64()
+    );
+    if db.engine == yorube::db::Engine::Postgres {
+        sqlx::query("ANALYZE").execute(&db.pool).await?;
+    }
+
+    let state = AppState::new(
+        db.clone(),
+        Config {
+            session_idle_minutes: 600,
+            force_secure_cookies: false,
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, web::router(state)).await });
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(clients * 2)
+        .build()?;
+    let login_page = client
+        .get(format!("{url}/login"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let marker = "name=\"_csrf\" value=\"";
+    let i = login_page
+        .find(marker)
+        .map(|i| i + marker.len())
+        .unwrap_or(0);
+    let csrf = login_page.get(i..i + 64).unwrap_or_default().to_string();
+    let res = client
+        .post(format!("{url}/login"))
+        .form(&[
+            ("login", "nurse@demo-city"),
+            ("password", PW),
+            ("_csrf", csrf.as_str()),
+        ])
+        .send()
+        .await?;
+    anyhow::ensure!(
+        res.status().as_u16() == 303,
+        "login failed: {}",
+        res.status()
+    );
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM children WHERE tenant_id = $1")
+        .bind(&city.0)
+        .fetch_all(&db.pool)
+        .await?;
+    println!(
+        "デモ市: {} children; measuring GET /children/{{id}} (record page with timeline)",
+        ids.len()
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = vec![];
+    for c in 0..clients {
+        let client = client.clone();
+        let url = url.clone();
+        let ids = ids.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = vec![];
+            let mut k = c * 7919;
+            while Instant::now() < deadline {
+                let id = &ids[k % ids.len()];
+                k += 13;
+                let t = Instant::now();
+                match client.get(format!("{url}/children/{id}")).send().await {
+                    Ok(r) if r.status().is_success() => {
+                        let _ = r.bytes().await;
+                        lat.push(t.elapsed());
+                    }
+                    Ok(r) => eprintln!("status {}", r.status()),
+                    Err(e) => eprintln!("error {e}"),
+                }
+            }
+            lat
+        }));
+    }
+    let mut all = vec![];
+    for t in tasks {
+        all.extend(t.await?);
+    }
+    all.sort();
+    println!(
+        "child page, {clients} clients: {} requests ({:.0} req/s): median {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        all.len(), all.len() as f64 / seconds as f64, pct(&all, 0.5), pct(&all, 0.9), pct(&all, 0.99), pct(&all, 1.0)
+    );
+    for (label, path) in [
+        ("follow-up list (mine, 60 days)", "/follow-ups?days=60"),
+        (
+            "follow-up list (whole tenant, 60 days)",
+            "/follow-ups?days=60&all=true",
+        ),
+    ] {
+        let mut lat = vec![];
+        for _ in 0..50 {
+            let t = Instant::now();
+            let r = client.get(format!("{url}{path}")).send().await?;
+            let _ = r.bytes().await?;
+            lat.push(t.elapsed());
+        }
+        lat.sort();
+        println!(
+            "{label}: median {:.2} ms, p99 {:.2} ms, max {:.2} ms (50 sequential requests)",
+            pct(&lat, 0.5),
+            pct(&lat, 0.99),
+            pct(&lat, 1.0)
+        );
+    }
+    Ok(())
+}
