@@ -132,6 +132,7 @@ pub async fn run(db: &Db, password_in: Option<&str>) -> AppResult<DemoReport> {
         };
         let n = if t.code == "demo-city" { 42 } else { 21 };
         crate::demo_cases::load(&mut tx, &tenant_id, t.code, n, &staff).await?;
+        crate::demo_network::load(&mut tx, &tenant_id, t.code).await?;
         audit::append(
             &mut tx,
             Entry::new(
@@ -227,6 +228,7 @@ async fn registry(
 ) -> AppResult<()> {
     use crate::agencies::{model, store};
     crate::demo_cases::clear(tx, tenant_id).await?;
+    crate::demo_network::clear(tx, tenant_id).await?;
     for table in [
         "agency_proposals",
         "import_batches",

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod db;
 pub mod demo;
 pub mod demo_cases;
+pub mod demo_network;
 pub mod error;
 pub mod network;
 pub mod tenants;

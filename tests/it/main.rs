@@ -8,5 +8,6 @@ mod api_auth;
 mod audit_chain;
 mod cases;
 mod cli;
+mod network;
 mod tenancy;
 mod web_auth;
