@@ -38,6 +38,7 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
   '--no-first-run',
+  '--lang=ja-JP',
 ];
 
 /** Absolute URL on the yorube server for a path like "/users". */

@@ -153,7 +153,7 @@ pub async fn run(db: &Db, password_in: Option<&str>) -> AppResult<DemoReport> {
         &mut tx,
         None,
         "sysadmin",
-        "システム管理者",
+        "運用 担当",
         Role::SystemAdmin,
         &hash,
         &now,
@@ -162,7 +162,7 @@ pub async fn run(db: &Db, password_in: Option<&str>) -> AppResult<DemoReport> {
     logins.push((
         "sysadmin".into(),
         Role::SystemAdmin.label(),
-        "システム管理者".into(),
+        "運用 担当".into(),
     ));
     tx.commit().await?;
     Ok(DemoReport { password, logins })

@@ -71,6 +71,16 @@ pub struct Preview {
 }
 
 impl Preview {
+    pub fn format_label(&self) -> &'static str {
+        match self.format.as_str() {
+            "xlsx" => "Excel（.xlsx）",
+            "csv-utf8" => "CSV（UTF-8）",
+            "csv-sjis" => "CSV（Shift_JIS）",
+            "hsds" => "HSDS 3.0（JSON）",
+            _ => "",
+        }
+    }
+
     pub fn invalid_rows(&self) -> usize {
         let mut rows: Vec<usize> = self
             .problems

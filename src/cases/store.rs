@@ -306,6 +306,8 @@ pub struct ChildSummary {
     pub disease_group: i64,
     pub disease_name: String,
     pub certificate_to: Option<String>,
+    /// 令和8年3月31日
+    pub certificate_to_label: String,
     pub status: String,
     pub primary_worker: Option<String>,
 }
@@ -465,6 +467,12 @@ pub async fn list_children(
                 birth_date: birth,
                 disease_group: r.get("disease_group"),
                 disease_name: r.get("disease_name"),
+                certificate_to_label: r
+                    .get::<Option<String>, _>("certificate_to")
+                    .as_deref()
+                    .and_then(parse_ymd)
+                    .map(time::format_wareki)
+                    .unwrap_or_default(),
                 certificate_to: r.get("certificate_to"),
                 status: r.get("status"),
                 primary_worker: r.get("primary_worker"),
@@ -915,7 +923,7 @@ pub async fn add_consent(
     .bind(&t)
     .bind(child_id)
     .bind(&c.agency_id)
-    .bind(clean(&c.purpose))
+    .bind(c.purpose.trim())
     .bind(items.join(","))
     .bind(date_str(from))
     .bind(date_str(to))
@@ -1677,6 +1685,8 @@ pub struct Referral {
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
+    /// updated_at for people: 令和7年11月26日 10:41 (JST).
+    pub updated_label: String,
     pub overdue: bool,
     pub events: Vec<ReferralEvent>,
 }
@@ -1748,7 +1758,7 @@ pub async fn create_referral(
     .bind(&t)
     .bind(child_id)
     .bind(&r.agency_id)
-    .bind(clean(&r.purpose))
+    .bind(r.purpose.trim())
     .bind(items.join(","))
     .bind(r.message.trim())
     .bind(&ctx.display_name)
@@ -1780,7 +1790,7 @@ async fn insert_event(
         .bind(t)
         .bind(referral_id)
         .bind(time::now_db())
-        .bind(format!("{}（{}）", ctx.display_name, ctx.login))
+        .bind(format!("{}（{}）", ctx.display_name, if ctx.role == Role::Partner { "関係機関" } else { ctx.role.label() }))
         .bind(from)
         .bind(to)
         .bind(note)
@@ -1814,6 +1824,7 @@ fn referral_from_row(r: &sqlx::any::AnyRow) -> Referral {
         outcome: r.get("outcome"),
         created_by: r.get("created_by"),
         created_at,
+        updated_label: time::format_datetime(r.get::<String, _>("updated_at").as_str()),
         updated_at: r.get("updated_at"),
         overdue,
         events: vec![],
@@ -1902,6 +1913,8 @@ pub struct SharedRecord {
     pub name: Option<String>,
     pub reading: Option<String>,
     pub birth_date: Option<String>,
+    /// The birth date in 和暦, for people.
+    pub birth_date_label: Option<String>,
     pub age: Option<i32>,
     pub guardian_contact: Option<String>,
     pub disease_group: Option<String>,
@@ -1953,6 +1966,7 @@ pub async fn get_referral(db: &Db, ctx: &Ctx, id: &str) -> AppResult<ReferralDet
         shared.name = Some(child.input.name.clone());
         shared.reading = Some(child.input.reading.clone());
         shared.birth_date = Some(child.input.birth_date.clone());
+        shared.birth_date_label = parse_ymd(&child.input.birth_date).map(time::format_wareki);
         shared.age = Some(child.age);
         shared.guardian_contact = child
             .input
@@ -2353,7 +2367,25 @@ pub async fn add_ecomap_node(
         n.agency_id = None;
     }
     if n.field.is_empty() {
-        n.field = "その他".into();
+        let family = [
+            "母",
+            "父",
+            "祖母",
+            "祖父",
+            "姉",
+            "兄",
+            "妹",
+            "弟",
+            "おば",
+            "おじ",
+            "きょうだい",
+            "家族",
+        ];
+        n.field = if family.iter().any(|f| n.affiliation.contains(f)) {
+            "家族".into()
+        } else {
+            "その他".into()
+        };
     }
     let id = new_id();
     sqlx::query(
@@ -2528,7 +2560,9 @@ pub async fn timeline(
     child_access(&mut conn, ctx, child_id).await?;
     let rows = sqlx::query(
         "SELECT at, kind, title, body, who FROM ( \
-           SELECT at, 'consultation' AS kind, method || '・' || kind AS title, notes AS body, worker_name AS who FROM consultations WHERE child_id = $1 AND tenant_id = $2 \
+           SELECT at, 'consultation' AS kind, method || '・' || kind || '（' || CAST(minutes AS TEXT) || '分）' AS title, \
+             notes || CASE WHEN participants = '' AND topics = '' THEN '' ELSE '（参加: ' || participants || '／話題: ' || topics || '）' END AS body, worker_name AS who \
+             FROM consultations WHERE child_id = $1 AND tenant_id = $2 \
            UNION ALL SELECT created_at, 'plan', '自立支援計画 第' || CAST(revision AS TEXT) || '版', long_term_goal, created_by FROM support_plans WHERE child_id = $1 AND tenant_id = $2 \
            UNION ALL SELECT e.at, 'referral', a.name || ': ' || e.to_status, e.note, e.actor FROM referral_events e JOIN referrals r ON r.id = e.referral_id JOIN agencies a ON a.id = r.agency_id WHERE r.child_id = $1 AND e.tenant_id = $2 \
            UNION ALL SELECT created_at, 'follow_up', kind, note || ' (' || due_date || ')', '' FROM follow_ups WHERE child_id = $1 AND tenant_id = $2 \

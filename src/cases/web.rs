@@ -354,6 +354,7 @@ async fn update(
 pub struct ConsentView {
     pub c: store::Consent,
     pub items: String,
+    pub period: String,
 }
 
 pub struct TimelineView {
@@ -496,6 +497,14 @@ async fn show_page(
                     .map(|i| model::consent_item_label(i))
                     .collect::<Vec<_>>()
                     .join("、"),
+                period: format!(
+                    "{}〜{}",
+                    wareki(&x.valid_from),
+                    x.valid_to
+                        .as_deref()
+                        .map(wareki)
+                        .unwrap_or_else(|| "期限なし".into())
+                ),
                 c: x,
             })
             .collect(),

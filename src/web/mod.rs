@@ -10,7 +10,7 @@ pub mod pages;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::agencies::web::routes())
         .merge(crate::cases::web::routes())
         .merge(crate::network::web::routes())
+        .fallback(page_not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             csrf::session_layer,
@@ -73,13 +74,13 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::audit::web::api_routes())
         .merge(crate::agencies::api::routes())
         .merge(crate::cases::api::routes())
-        .merge(crate::network::api::routes());
+        .merge(crate::network::api::routes())
+        .fallback(api_not_found);
     Router::new()
         .route("/healthz", get(healthz))
         .merge(assets::routes())
         .merge(pages)
         .nest("/api/v1", api)
-        .fallback(fallback)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
@@ -100,13 +101,21 @@ async fn healthz(State(st): State<AppState>) -> Response {
     }
 }
 
-async fn fallback(method: Method, req: Request) -> Response {
-    let _ = method;
-    if req.uri().path().starts_with("/api/") {
-        api::ApiError(AppError::NotFound).into_response()
-    } else {
-        pages::error_page(None, &AppError::NotFound)
+/// Unknown pages keep the caller's navigation (the session layer ran).
+async fn page_not_found(
+    session: Option<axum::Extension<Session>>,
+    uri: axum::extract::OriginalUri,
+) -> Response {
+    if uri.0.path().starts_with("/api/") {
+        return api::ApiError(AppError::NotFound).into_response();
     }
+    let ctx = session.and_then(|s| s.0.ctx);
+    pages::error_page(ctx.as_ref(), &AppError::NotFound)
+}
+
+/// Unknown routes under /api/v1 (the nested router sees the path without its prefix).
+async fn api_not_found() -> Response {
+    api::ApiError(AppError::NotFound).into_response()
 }
 
 /// A strict Content-Security-Policy (no inline script or style anywhere) and friends.

@@ -45,7 +45,7 @@ pub struct Page {
 
 /// The navigation lists only what exists and what the caller may use.
 pub fn nav_for(ctx: &Ctx, path: &str) -> Vec<NavItem> {
-    let items: [(&'static str, &'static str, Action); 11] = [
+    let items: [(&'static str, &'static str, Action); 13] = [
         ("/", "ホーム", Action::UseApp),
         ("/children", "子ども・家族", Action::ViewChildren),
         ("/follow-ups", "フォローアップ", Action::ViewChildren),
@@ -58,6 +58,8 @@ pub fn nav_for(ctx: &Ctx, path: &str) -> Vec<NavItem> {
             "自機関の情報",
             Action::ProposeAgencyChange,
         ),
+        ("/referrals", "紹介の受付", Action::ReceiveReferrals),
+        ("/contracts", "委託契約", Action::ManageContracts),
         ("/users", "利用者", Action::ViewUsers),
         ("/audit", "監査ログ", Action::ViewAudit),
         ("/tenants", "実施主体", Action::ManageTenants),
