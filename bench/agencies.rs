@@ -53,6 +53,12 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("YORUBE_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .try_init();
     let n: usize = arg("--agencies")
         .and_then(|v| v.parse().ok())
         .unwrap_or(30_000);
@@ -126,15 +132,27 @@ async fn main() -> anyhow::Result<()> {
     );
     drop(agencies);
     let t = Instant::now();
-    let (preview, outcome) = import::import_file(&db, &ctx, "bench.xlsx", &xlsx, false, false)
+    let parsed = io::read_agencies(&xlsx, "bench.xlsx").map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "  read xlsx only: {:.2} s ({} rows)",
+        t.elapsed().as_secs_f64(),
+        parsed.rows.len()
+    );
+    drop(parsed);
+    let t = Instant::now();
+    let preview = import::preview(&db, &ctx, "bench.xlsx", &xlsx)
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let outcome = outcome
+    let t_preview = t.elapsed().as_secs_f64();
+    let outcome = import::commit(&db, &ctx, &preview.batch_id, false, false)
+        .await
         .map_err(|e| anyhow::anyhow!("{e:?} {:?}", import::problem_lines(&preview).first()))?;
     println!(
-        "import {} rows from xlsx (read + check + commit): {:.2} s",
+        "import {} rows from xlsx (read + check + commit): {:.2} s (preview {:.2} s, commit {:.2} s)",
         outcome.created,
-        t.elapsed().as_secs_f64()
+        t.elapsed().as_secs_f64(),
+        t_preview,
+        t.elapsed().as_secs_f64() - t_preview
     );
 
     let state = AppState::new(db.clone(), Config::default());

@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use sqlx::Row;
@@ -37,6 +38,30 @@ struct Doc {
     disease_mask: u32,
     scenes: Vec<String>,
 }
+
+/// Counts registry changes made by this process, per tenant (store::bump), so that this
+/// process never serves a stale index after its own writes.
+static LOCAL_WRITES: std::sync::OnceLock<std::sync::Mutex<HashMap<String, u64>>> =
+    std::sync::OnceLock::new();
+
+fn local_writes(tenant_id: &str) -> u64 {
+    LOCAL_WRITES
+        .get_or_init(Default::default)
+        .lock()
+        .map(|m| m.get(tenant_id).copied().unwrap_or(0))
+        .unwrap_or(u64::MAX)
+}
+
+/// Called when this process changes a tenant's registry (before its commit).
+pub fn note_local_write(tenant_id: &str) {
+    if let Ok(mut m) = LOCAL_WRITES.get_or_init(Default::default).lock() {
+        *m.entry(tenant_id.to_string()).or_insert(0) += 1;
+    }
+}
+
+/// How long an index is trusted without asking the database for the registry version.
+/// Changes by other processes (the CLI, another server) are seen within this time.
+pub const RECHECK: Duration = Duration::from_millis(1000);
 
 pub struct TenantIndex {
     version: i64,
@@ -175,32 +200,53 @@ impl TenantIndex {
 /// The indexes of all tenants of this process.
 #[derive(Default, Clone)]
 pub struct SearchIndex {
-    tenants: Arc<RwLock<HashMap<String, Arc<TenantIndex>>>>,
+    tenants: Arc<RwLock<HashMap<String, Cached>>>,
     build_lock: Arc<Mutex<()>>,
+}
+
+#[derive(Clone)]
+struct Cached {
+    index: Arc<TenantIndex>,
+    checked: Instant,
+    local_writes: u64,
 }
 
 impl SearchIndex {
     /// The tenant's index, rebuilt first when the registry changed since it was built.
     pub async fn get(&self, db: &Db, tenant_id: &str) -> AppResult<Arc<TenantIndex>> {
+        let writes = local_writes(tenant_id);
+        if let Some(c) = self.tenants.read().await.get(tenant_id) {
+            if c.local_writes == writes && c.checked.elapsed() < RECHECK {
+                return Ok(c.index.clone());
+            }
+        }
         let current = current_version(db, tenant_id).await?;
-        if let Some(ix) = self.tenants.read().await.get(tenant_id) {
-            if ix.version == current {
-                return Ok(ix.clone());
+        if let Some(c) = self.tenants.write().await.get_mut(tenant_id) {
+            if c.index.version == current {
+                // Trusted for RECHECK more. A local write whose version we do not see yet
+                // (not committed yet, or rolled back) keeps forcing a check.
+                c.checked = Instant::now();
+                return Ok(c.index.clone());
             }
         }
         let _guard = self.build_lock.lock().await;
         // Someone else may have rebuilt it while we waited.
         let current = current_version(db, tenant_id).await?;
-        if let Some(ix) = self.tenants.read().await.get(tenant_id) {
-            if ix.version == current {
-                return Ok(ix.clone());
+        if let Some(c) = self.tenants.read().await.get(tenant_id) {
+            if c.index.version == current {
+                return Ok(c.index.clone());
             }
         }
         let ix = Arc::new(load(db, tenant_id, current).await?);
+        let cached = Cached {
+            index: ix.clone(),
+            checked: Instant::now(),
+            local_writes: writes,
+        };
         self.tenants
             .write()
             .await
-            .insert(tenant_id.to_string(), ix.clone());
+            .insert(tenant_id.to_string(), cached);
         Ok(ix)
     }
 }

@@ -164,6 +164,7 @@ pub fn new_id() -> String {
 
 /// Bumps the tenant's registry version (search indexes rebuild on the next query).
 pub async fn bump(conn: &mut Conn, tenant_id: &str) -> AppResult<i64> {
+    super::search::note_local_write(tenant_id);
     let v: i64 = sqlx::query_scalar(
         "INSERT INTO registry_versions (tenant_id, version) VALUES ($1, 1) \
          ON CONFLICT (tenant_id) DO UPDATE SET version = registry_versions.version + 1 RETURNING version",
@@ -517,6 +518,7 @@ pub async fn create(db: &Db, ctx: &Ctx, input: &AgencyInput) -> AppResult<String
     )
     .await?;
     tx.commit().await?;
+    super::search::note_local_write(ctx.tenant_id.as_deref().unwrap_or(""));
     let _ = v;
     Ok(id)
 }
@@ -536,6 +538,7 @@ pub async fn update(
     let mut tx = db.begin_write().await?;
     apply_update(&mut tx, ctx, &t, id, &a, expected_version, "update").await?;
     tx.commit().await?;
+    super::search::note_local_write(ctx.tenant_id.as_deref().unwrap_or(""));
     Ok(())
 }
 
@@ -655,6 +658,7 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: &str) -> AppResult<()> {
     )
     .await?;
     tx.commit().await?;
+    super::search::note_local_write(ctx.tenant_id.as_deref().unwrap_or(""));
     Ok(())
 }
 
@@ -750,6 +754,7 @@ pub async fn set_scene_link(
     )
     .await?;
     tx.commit().await?;
+    super::search::note_local_write(ctx.tenant_id.as_deref().unwrap_or(""));
     Ok(())
 }
 
@@ -781,6 +786,7 @@ pub async fn remove_scene_link(
     )
     .await?;
     tx.commit().await?;
+    super::search::note_local_write(ctx.tenant_id.as_deref().unwrap_or(""));
     Ok(())
 }
 
@@ -1022,6 +1028,7 @@ pub async fn set_list(db: &Db, ctx: &Ctx, kind: ListKind, names: &[String]) -> A
     )
     .await?;
     tx.commit().await?;
+    super::search::note_local_write(ctx.tenant_id.as_deref().unwrap_or(""));
     Ok(())
 }
 
@@ -1113,6 +1120,7 @@ pub async fn add_program(
     )
     .await?;
     tx.commit().await?;
+    super::search::note_local_write(ctx.tenant_id.as_deref().unwrap_or(""));
     Ok(id)
 }
 
@@ -1163,6 +1171,7 @@ pub async fn link_program(
     )
     .await?;
     tx.commit().await?;
+    super::search::note_local_write(ctx.tenant_id.as_deref().unwrap_or(""));
     Ok(())
 }
 
@@ -1244,6 +1253,7 @@ pub async fn propose(db: &Db, ctx: &Ctx, agency_id: &str, p: &ProposalInput) -> 
     )
     .await?;
     tx.commit().await?;
+    super::search::note_local_write(ctx.tenant_id.as_deref().unwrap_or(""));
     Ok(id)
 }
 
@@ -1364,5 +1374,6 @@ pub async fn decide(
     )
     .await?;
     tx.commit().await?;
+    super::search::note_local_write(ctx.tenant_id.as_deref().unwrap_or(""));
     Ok(())
 }

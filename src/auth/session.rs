@@ -180,16 +180,21 @@ pub enum Lookup {
 /// once a minute, to keep reads cheap).
 pub async fn lookup(db: &Db, token: &str, idle_minutes: i64) -> AppResult<Lookup> {
     let th = sha256_hex(token);
-    let row = sqlx::query("SELECT user_id, csrf_token, created_at, last_seen_at, expires_at FROM sessions WHERE token_hash = $1")
-        .bind(&th)
-        .fetch_optional(&db.pool)
-        .await?;
+    // One query for the session and its (active) user.
+    let row = sqlx::query(&format!(
+        "SELECT s.csrf_token, s.created_at AS session_created_at, s.last_seen_at, s.expires_at, {} \
+         JOIN sessions s ON s.user_id = u.id WHERE s.token_hash = $1 AND u.disabled_at IS NULL",
+        tenants::USER_COLS
+    ))
+    .bind(&th)
+    .fetch_optional(&db.pool)
+    .await?;
     let Some(row) = row else {
         return Ok(Lookup::Missing);
     };
     let now = time::now();
     let expires = time::from_db(row.get::<String, _>("expires_at").as_str());
-    let created = time::from_db(row.get::<String, _>("created_at").as_str());
+    let created = time::from_db(row.get::<String, _>("session_created_at").as_str());
     let too_old = created
         .map(|c| now - c > Duration::hours(ABSOLUTE_HOURS))
         .unwrap_or(true);
@@ -200,10 +205,7 @@ pub async fn lookup(db: &Db, token: &str, idle_minutes: i64) -> AppResult<Lookup
             .await?;
         return Ok(Lookup::Expired);
     }
-    let user_id: String = row.get("user_id");
-    let Some(ctx) = tenants::load_ctx(db, &user_id).await? else {
-        return Ok(Lookup::Missing);
-    };
+    let ctx = tenants::ctx_from_row(&row);
     let last_seen = time::from_db(row.get::<String, _>("last_seen_at").as_str());
     if last_seen
         .map(|l| now - l > Duration::seconds(60))

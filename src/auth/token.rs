@@ -49,10 +49,15 @@ pub async fn issue(db: &Db, ctx: &Ctx) -> AppResult<Issued> {
 
 /// The caller of a bearer token, when it is valid, unrevoked and its user active.
 pub async fn resolve(db: &Db, token: &str) -> AppResult<Option<(Ctx, String)>> {
-    let row = sqlx::query("SELECT id, user_id, expires_at, revoked_at, last_used_at FROM api_tokens WHERE token_hash = $1")
-        .bind(sha256_hex(token))
-        .fetch_optional(&db.pool)
-        .await?;
+    // One query for the token and its (active) user.
+    let row = sqlx::query(&format!(
+        "SELECT k.id AS token_id, k.expires_at, k.revoked_at, k.last_used_at, {} JOIN api_tokens k ON k.user_id = u.id \
+         WHERE k.token_hash = $1 AND u.disabled_at IS NULL",
+        tenants::USER_COLS
+    ))
+    .bind(sha256_hex(token))
+    .fetch_optional(&db.pool)
+    .await?;
     let Some(row) = row else { return Ok(None) };
     if row.get::<Option<String>, _>("revoked_at").is_some() {
         return Ok(None);
@@ -64,11 +69,8 @@ pub async fn resolve(db: &Db, token: &str) -> AppResult<Option<(Ctx, String)>> {
     {
         return Ok(None);
     }
-    let id: String = row.get("id");
-    let user_id: String = row.get("user_id");
-    let Some(ctx) = tenants::load_ctx(db, &user_id).await? else {
-        return Ok(None);
-    };
+    let id: String = row.get("token_id");
+    let ctx = tenants::ctx_from_row(&row);
     let stale = row
         .get::<Option<String>, _>("last_used_at")
         .and_then(|s| time::from_db(&s))

@@ -216,8 +216,10 @@ impl From<bool> for Val {
     }
 }
 
-/// Inserts many rows with multi-row VALUES statements (a few hundred rows each), so
-/// that a 30,000-row import is a few hundred round trips, not 30,000.
+/// Inserts many rows with multi-row VALUES statements, so that a 30,000-row import is
+/// a few thousand statements, not 30,000. Statements are kept to about 600 parameters:
+/// binding numbered parameters costs time quadratic in their count on SQLite
+/// (measured: 11,000 parameters per statement made a 30,000-agency import 4× slower).
 pub async fn insert_many(
     conn: &mut Conn,
     table: &str,
@@ -227,7 +229,7 @@ pub async fn insert_many(
     if rows.is_empty() {
         return Ok(());
     }
-    let per_stmt = (30000 / columns.len().max(1)).clamp(1, 500);
+    let per_stmt = (600 / columns.len().max(1)).clamp(1, 100);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Val>> = rows.by_ref().take(per_stmt).collect();

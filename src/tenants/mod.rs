@@ -217,7 +217,7 @@ pub struct User {
     pub agency_id: Option<String>,
 }
 
-const USER_COLS: &str = "u.id, u.login, u.display_name, u.role, u.tenant_id, t.code AS tenant_code, \
+pub(crate) const USER_COLS: &str = "u.id, u.login, u.display_name, u.role, u.tenant_id, t.code AS tenant_code, \
      t.name AS tenant_name, u.disabled_at, u.created_at, u.agency_id FROM users u LEFT JOIN tenants t ON t.id = u.tenant_id";
 
 fn user_from_row(r: &sqlx::any::AnyRow) -> User {
@@ -532,6 +532,21 @@ pub async fn reset_password(db: &Db, ctx: &Ctx, id: &str, new_password: &str) ->
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The caller context from a row selected with USER_COLS.
+pub(crate) fn ctx_from_row(r: &sqlx::any::AnyRow) -> Ctx {
+    let u = user_from_row(r);
+    Ctx {
+        user_id: u.id,
+        login: u.login,
+        display_name: u.display_name,
+        role: u.role,
+        tenant_id: u.tenant_id,
+        tenant_code: u.tenant_code,
+        tenant_name: u.tenant_name,
+        agency_id: u.agency_id,
+    }
 }
 
 /// Loads the caller context of an active user (sessions and tokens use it).
