@@ -47,8 +47,47 @@ pub async fn issue(db: &Db, ctx: &Ctx) -> AppResult<Issued> {
     Ok(Issued { token, expires_at })
 }
 
+/// Resolved tokens are remembered this long, so that a busy API client costs no
+/// database query per request. A revocation, a disabled user or a new password in
+/// this process clears the memory at once; in another process it takes effect within
+/// this time.
+pub const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+type Cache = std::collections::HashMap<String, (std::time::Instant, Ctx, String)>;
+static CACHE: std::sync::OnceLock<std::sync::Mutex<Cache>> = std::sync::OnceLock::new();
+
+fn cache() -> &'static std::sync::Mutex<Cache> {
+    CACHE.get_or_init(Default::default)
+}
+
+/// Forgets every remembered token (after a revocation, a disabled user, a new password).
+pub fn forget_all() {
+    if let Ok(mut c) = cache().lock() {
+        c.clear();
+    }
+}
+
 /// The caller of a bearer token, when it is valid, unrevoked and its user active.
 pub async fn resolve(db: &Db, token: &str) -> AppResult<Option<(Ctx, String)>> {
+    let key = sha256_hex(token);
+    if let Ok(c) = cache().lock() {
+        if let Some((at, ctx, id)) = c.get(&key) {
+            if at.elapsed() < CACHE_TTL {
+                return Ok(Some((ctx.clone(), id.clone())));
+            }
+        }
+    }
+    let found = resolve_uncached(db, token).await?;
+    if let (Some((ctx, id)), Ok(mut c)) = (&found, cache().lock()) {
+        if c.len() > 10_000 {
+            c.clear();
+        }
+        c.insert(key, (std::time::Instant::now(), ctx.clone(), id.clone()));
+    }
+    Ok(found)
+}
+
+async fn resolve_uncached(db: &Db, token: &str) -> AppResult<Option<(Ctx, String)>> {
     // One query for the token and its (active) user.
     let row = sqlx::query(&format!(
         "SELECT k.id AS token_id, k.expires_at, k.revoked_at, k.last_used_at, {} JOIN api_tokens k ON k.user_id = u.id \
@@ -108,5 +147,6 @@ pub async fn revoke(db: &Db, ctx: &Ctx, token_id: &str) -> AppResult<()> {
     )
     .await?;
     tx.commit().await?;
+    forget_all();
     Ok(())
 }

@@ -487,10 +487,12 @@ pub async fn set_disabled(db: &Db, ctx: &Ctx, id: &str, disabled: bool) -> AppRe
     )
     .await?;
     tx.commit().await?;
+    crate::auth::token::forget_all();
     get_user(db, ctx, id).await
 }
 
 async fn end_all_access(tx: &mut crate::db::Tx, user_id: &str, now: &str) -> AppResult<()> {
+    crate::auth::token::forget_all();
     sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut **tx)
@@ -531,6 +533,7 @@ pub async fn reset_password(db: &Db, ctx: &Ctx, id: &str, new_password: &str) ->
     )
     .await?;
     tx.commit().await?;
+    crate::auth::token::forget_all();
     Ok(())
 }
 
