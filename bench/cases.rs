@@ -221,6 +221,12 @@ const CONS: [&str; 15] = [
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("YORUBE_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .try_init();
     let children: usize = arg("--children")
         .and_then(|v| v.parse().ok())
         .unwrap_or(130_000);
@@ -245,7 +251,10 @@ async fn main() -> anyhow::Result<()> {
             )
             .await?
         }
-        None => Db::connect(Some(dir.path()), None).await?,
+        None => match arg("--keep") {
+            Some(keep) => Db::connect(Some(std::path::Path::new(&keep)), None).await?,
+            None => Db::connect(Some(dir.path()), None).await?,
+        },
     };
     db.migrate().await?;
     yorube::agencies::store::seed_all_tenants(&db)
@@ -298,9 +307,12 @@ async fn main() -> anyhow::Result<()> {
         "generated {n_children} children and {n_cons} consultations in {:.1} s",
         t0.elapsed().as_secs_f64()
     );
-    if db.engine == yorube::db::Engine::Postgres {
-        sqlx::query("ANALYZE").execute(&db.pool).await?;
-    }
+    let t = Instant::now();
+    db.optimize().await?;
+    println!(
+        "planner statistics refreshed in {:.1} s (yorube does this after bulk loads and hourly)",
+        t.elapsed().as_secs_f64()
+    );
 
     let state = AppState::new(
         db.clone(),

@@ -165,6 +165,7 @@ pub async fn run(db: &Db, password_in: Option<&str>) -> AppResult<DemoReport> {
         "運用 担当".into(),
     ));
     tx.commit().await?;
+    db.optimize().await?;
     Ok(DemoReport { password, logins })
 }
 

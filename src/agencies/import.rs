@@ -423,6 +423,9 @@ pub async fn commit(
     .await?;
     tx.commit().await?;
     super::search::note_local_write(ctx.tenant_id.as_deref().unwrap_or(""));
+    if out.created + out.merged > 1000 {
+        db.optimize().await?;
+    }
     Ok(out)
 }
 

@@ -1516,6 +1516,11 @@ async fn due(
     } else {
         " AND $5 = $5"
     };
+    let one_follow = if child.is_some() {
+        " AND f.child_id = $5"
+    } else {
+        " AND $5 = $5"
+    };
     let child_value = child.unwrap_or("");
     let only_assigned = mine || ctx.role == Role::Contractor;
     let today = time::today_jst();
@@ -1531,7 +1536,7 @@ async fn due(
     let mut out = vec![];
     let rows = sqlx::query(&format!(
         "SELECT f.id, f.child_id, c.name, f.kind, f.due_date, f.note FROM follow_ups f JOIN children c ON c.id = f.child_id \
-         WHERE f.tenant_id = $1 AND f.done_at IS NULL AND f.due_date <= $2 AND $4 = $4 {scope}{one_child} ORDER BY f.due_date"
+         WHERE f.tenant_id = $1 AND f.done_at IS NULL AND f.due_date <= $2 AND $4 = $4 {scope}{one_follow} ORDER BY f.due_date"
     ))
     .bind(&t)
     .bind(&until)

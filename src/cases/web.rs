@@ -417,17 +417,20 @@ async fn show_page(
     notice_text: Option<String>,
     errors: Vec<FieldError>,
 ) -> Result<ShowPage, crate::web::pages::PageError> {
+    let t0 = std::time::Instant::now();
     let c = store::get_child(&st.db, &a.ctx, id).await.page_err(a)?;
+    tracing::debug!(ms = t0.elapsed().as_micros() as u64, "record page: child");
     let timeline = store::timeline(&st.db, &a.ctx, id, 200).await.page_err(a)?;
+    tracing::debug!(
+        ms = t0.elapsed().as_micros() as u64,
+        "record page: timeline"
+    );
     let referrals = store::list_referrals(&st.db, &a.ctx, None, Some(id))
         .await
         .page_err(a)?;
-    let due: Vec<Due> = store::due_list(&st.db, &a.ctx, 120, false)
+    let due: Vec<Due> = store::child_due(&st.db, &a.ctx, id, 120)
         .await
-        .page_err(a)?
-        .into_iter()
-        .filter(|d| d.child_id == id)
-        .collect();
+        .page_err(a)?;
     let can_manage = policy::can(&a.ctx, Action::ManageChildren);
     let t = a.ctx.tenant().page_err(a)?.to_string();
     let agencies = if can_manage {
@@ -471,7 +474,15 @@ async fn show_page(
     } else {
         vec![]
     };
+    tracing::debug!(
+        ms = t0.elapsed().as_micros() as u64,
+        "record page: agencies, staff"
+    );
     let inds = store::indicators(&st.db, &a.ctx, id).await.page_err(a)?;
+    tracing::debug!(
+        ms = t0.elapsed().as_micros() as u64,
+        "record page: indicators"
+    );
     let has_indicators = model::INDICATOR_KINDS
         .iter()
         .filter(|(k, _, _)| inds.iter().any(|i| i.kind == *k))

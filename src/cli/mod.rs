@@ -262,6 +262,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "yorube を起動しました: {url} （データベース: {}）",
                 database.engine.as_str()
             );
+            // Keep the query planner's statistics fresh as data grows.
+            let db_for_stats = database.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+                every.tick().await;
+                loop {
+                    every.tick().await;
+                    if let Err(e) = db_for_stats.optimize().await {
+                        tracing::warn!(error = %e, "planner statistics refresh failed");
+                    }
+                }
+            });
             axum::serve(listener, web::router(state))
                 .with_graceful_shutdown(shutdown_signal())
                 .await?;

@@ -81,9 +81,13 @@ impl Db {
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if engine == Engine::Sqlite {
+                        // analysis_limit + optimize(0x10002): tables without planner
+                        // statistics get a quick ANALYZE, so that queries by child use the
+                        // child indexes rather than scanning a whole tenant.
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                             PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
+                             PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; \
+                             PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;",
                         )
                         .await?;
                     }
@@ -119,6 +123,16 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         Ok(tx)
+    }
+
+    /// Refreshes the query planner's statistics (after bulk loads, and hourly while
+    /// serving). PostgreSQL's autovacuum does this by itself; ANALYZE is run anyway.
+    pub async fn optimize(&self) -> Result<(), sqlx::Error> {
+        let sql = match self.engine {
+            Engine::Sqlite => "PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;",
+            Engine::Postgres => "ANALYZE",
+        };
+        self.pool.execute(sql).await.map(|_| ())
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
