@@ -128,11 +128,27 @@ impl Db {
     /// Refreshes the query planner's statistics (after bulk loads, and hourly while
     /// serving). PostgreSQL's autovacuum does this by itself; ANALYZE is run anyway.
     pub async fn optimize(&self) -> Result<(), sqlx::Error> {
-        let sql = match self.engine {
-            Engine::Sqlite => "PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;",
-            Engine::Postgres => "ANALYZE",
-        };
-        self.pool.execute(sql).await.map(|_| ())
+        match self.engine {
+            Engine::Sqlite => {
+                self.pool
+                    .execute("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
+                    .await?;
+            }
+            Engine::Postgres => {
+                // Only this deployment's tables (the schema on the search path).
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                for t in tables {
+                    if t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                        self.pool.execute(format!("ANALYZE {t}").as_str()).await?;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
