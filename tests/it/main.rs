@@ -9,5 +9,6 @@ mod audit_chain;
 mod cases;
 mod cli;
 mod network;
+mod registry_io;
 mod tenancy;
 mod web_auth;
