@@ -32,10 +32,12 @@ pub fn routes() -> Router<AppState> {
         .route("/councils", get(councils_page).post(council_create))
         .route("/councils/{id}", get(council_page))
         .route("/councils/{id}/members", post(member_add))
+        .route("/councils/{id}/members.xlsx", get(members_xlsx))
         .route("/councils/{id}/members/{mid}/delete", post(member_remove))
         .route("/councils/{id}/meetings", post(meeting_create))
         .route("/meetings/{id}", get(meeting_page).post(meeting_record))
         .route("/meetings/{id}/print", get(meeting_print))
+        .route("/meetings/{id}/minutes.xlsx", get(minutes_xlsx))
         .route("/meetings/{id}/actions", post(action_add))
         .route("/action-items", get(actions_page))
         .route("/action-items/{id}/done", post(action_done))
@@ -1166,4 +1168,130 @@ async fn report_decide(
         }
         Err(e) => Err(e).page_err(&a),
     }
+}
+
+// ---------------------------------------------------------------- Excel
+
+async fn members_xlsx(State(st): State<AppState>, a: Auth, Path(id): Path<String>) -> PageResult {
+    let c = store::get_council(&st.db, &a.ctx, &id).await.page_err(&a)?;
+    let rows = c
+        .members
+        .iter()
+        .map(|m| {
+            vec![
+                m.input.person_name.clone(),
+                m.input.affiliation.clone(),
+                m.input.field.clone(),
+                m.input.specialty.clone(),
+                m.input.role.clone(),
+                format!("{}〜{}", m.input.term_from, m.input.term_to),
+                m.input.other_councils.to_string(),
+                if m.input.observer {
+                    "オブザーバー".into()
+                } else {
+                    String::new()
+                },
+            ]
+        })
+        .collect();
+    let bytes = crate::web::xlsx::workbook(&[crate::web::xlsx::Sheet {
+        name: "構成員名簿",
+        columns: &[
+            ("氏名", 16.0),
+            ("所属", 30.0),
+            ("分野", 14.0),
+            ("専門領域", 14.0),
+            ("役割", 12.0),
+            ("任期", 24.0),
+            ("他の協議会", 10.0),
+            ("備考", 12.0),
+        ],
+        rows,
+    }])
+    .map_err(AppError::Internal)
+    .page_err(&a)?;
+    Ok(crate::agencies::web::download(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &format!("{}_構成員名簿.xlsx", c.council.input.name),
+    ))
+}
+
+async fn minutes_xlsx(State(st): State<AppState>, a: Auth, Path(id): Path<String>) -> PageResult {
+    let m = store::get_meeting(&st.db, &a.ctx, &id).await.page_err(&a)?;
+    let agenda = m
+        .agenda
+        .iter()
+        .map(|s| {
+            vec![
+                format!(
+                    "{}-{}",
+                    model::hm(s.offset),
+                    model::hm(s.offset + s.minutes)
+                ),
+                s.title.clone(),
+                s.presenter.clone(),
+            ]
+        })
+        .collect();
+    let record = vec![
+        vec!["会議名".into(), m.summary.title.clone()],
+        vec![
+            "日時".into(),
+            format!(
+                "{}（{}分）",
+                stamp(&m.summary.starts_at),
+                m.summary.duration_minutes
+            ),
+        ],
+        vec!["場所".into(), m.summary.place.clone()],
+        vec!["出席者".into(), m.record.attendance.join("、")],
+        vec!["議事録".into(), m.record.minutes.clone()],
+        vec!["決定事項".into(), m.record.decisions.clone()],
+    ];
+    let actions = m
+        .actions
+        .iter()
+        .map(|x| {
+            vec![
+                x.description.clone(),
+                x.owner.clone(),
+                x.due_date.clone(),
+                if x.status == "done" {
+                    "完了".into()
+                } else {
+                    "未完了".into()
+                },
+            ]
+        })
+        .collect();
+    let bytes = crate::web::xlsx::workbook(&[
+        crate::web::xlsx::Sheet {
+            name: "議事録",
+            columns: &[("項目", 12.0), ("内容", 80.0)],
+            rows: record,
+        },
+        crate::web::xlsx::Sheet {
+            name: "次第",
+            columns: &[("時間", 14.0), ("議題", 50.0), ("担当", 20.0)],
+            rows: agenda,
+        },
+        crate::web::xlsx::Sheet {
+            name: "アクション",
+            columns: &[
+                ("やること", 50.0),
+                ("担当", 20.0),
+                ("期限", 14.0),
+                ("状況", 10.0),
+            ],
+            rows: actions,
+        },
+    ])
+    .map_err(AppError::Internal)
+    .page_err(&a)?;
+    Ok(crate::agencies::web::download(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &format!("{}_議事録.xlsx", m.summary.title),
+    ))
 }

@@ -6,6 +6,7 @@ pub mod assets;
 pub mod csrf;
 pub mod form;
 pub mod pages;
+pub mod xlsx;
 
 use std::sync::Arc;
 

@@ -175,6 +175,20 @@ async fn council_meeting_end_to_end(app: TestApp) {
             && html.contains("連携目的の共有・連携場面の共有")
             && html.contains("就労支援の事例を共有した。")
     );
+    // Member list and minutes as Excel.
+    for path in [
+        format!("/councils/{council}/members.xlsx"),
+        format!("/meetings/{meeting}/minutes.xlsx"),
+    ] {
+        let res = b.get(format!("{}{path}", app.url)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        assert!(res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml"));
+        let bytes = res.bytes().await.unwrap();
+        assert_eq!(&bytes[..2], b"PK", "{path} is an xlsx (zip)");
+    }
     // The page form refuses an overrunning agenda with a Japanese message.
     let csrf = csrf_of(&b, &format!("{}/councils/{council}", app.url)).await;
     let res = b
