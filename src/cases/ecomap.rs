@@ -362,7 +362,7 @@ const CHILD_FILL: &str = "#FFF3C4";
 const CHILD_STROKE: &str = "#B7791F";
 
 /// 分野ごとの（線色, 塗り色）。塗りは淡色で、文字は常に濃色（#1F2328）を使う。
-fn field_colors(field: &str) -> (&'static str, &'static str) {
+pub(crate) fn field_colors(field: &str) -> (&'static str, &'static str) {
     match field {
         "家族" => ("#CC6677", "#FBE4E8"),
         "医療" => ("#3F74B5", "#DFE9F7"),
@@ -1397,7 +1397,7 @@ fn legend(s: &mut String, count: usize) {
 // ---------------------------------------------------------------------------
 
 /// XML エスケープ（& < > " '）。
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {

@@ -2,6 +2,7 @@
 //! meetings with agendas and action items, trainings, contracts and monthly reports.
 
 pub mod api;
+pub mod hub;
 pub mod model;
 pub mod store;
 pub mod web;

@@ -26,6 +26,8 @@ use crate::AppError;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/network", get(hub))
+        .route("/network/map", get(network_map_page))
+        .route("/network/map.svg", get(network_map_svg))
         .route("/network/goals", get(goals_page).post(goals_save))
         .route("/network/goals/edit", get(goals_edit))
         .route("/network/goals/print", get(goals_print))
@@ -1294,4 +1296,44 @@ async fn minutes_xlsx(State(st): State<AppState>, a: Auth, Path(id): Path<String
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         &format!("{}_議事録.xlsx", m.summary.title),
     ))
+}
+
+// ---------------------------------------------------------------- network map
+
+#[derive(Template)]
+#[template(path = "network/map.html")]
+struct MapPage {
+    page: Page,
+    connected: usize,
+    apart: usize,
+    hub: String,
+    hub_people: String,
+}
+
+async fn network_map_page(State(st): State<AppState>, a: Auth) -> PageResult {
+    let net = super::hub::load(&st.db, &a.ctx).await.page_err(&a)?;
+    let connected = net
+        .agencies
+        .iter()
+        .filter(|x| x.referrals > 0 || !x.scenes.is_empty() || !x.councils.is_empty())
+        .count();
+    Ok(render(&MapPage {
+        page: Page::for_auth("連携ネットワーク", &a),
+        apart: net.agencies.len() - connected,
+        connected,
+        hub: net
+            .hub
+            .as_ref()
+            .map(|h| h.name.clone())
+            .unwrap_or_else(|| "未設定".into()),
+        hub_people: net.hub_people.clone(),
+    }))
+}
+
+async fn network_map_svg(State(st): State<AppState>, a: Auth) -> PageResult {
+    let net = super::hub::load(&st.db, &a.ctx).await.page_err(&a)?;
+    Ok(crate::cases::web::svg(super::hub::render(
+        &net,
+        a.ctx.tenant_name.as_deref().unwrap_or(""),
+    )))
 }
