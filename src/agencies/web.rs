@@ -1062,12 +1062,7 @@ pub async fn export_file(
             format!("{base}_sjis.csv"),
         )),
         "hsds" => Ok((
-            serde_json::to_vec_pretty(&super::io::write_hsds(
-                &agencies,
-                &links,
-                ctx.tenant_name.as_deref().unwrap_or(""),
-            ))
-            .map_err(|e| AppError::Internal(e.into()))?,
+            super::io::write_hsds_bytes(&agencies, &links, ctx.tenant_name.as_deref().unwrap_or("")),
             "application/json",
             format!("{base}_hsds.json"),
         )),
