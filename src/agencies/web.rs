@@ -126,11 +126,7 @@ fn all_errors(mut form_errs: Vec<FieldError>, input: &AgencyInput, fields: &[Str
     AppError::Validation(form_errs)
 }
 
-pub struct Opt {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
+pub use crate::web::form::Opt;
 
 fn options(values: &[String], selected: &str) -> Vec<Opt> {
     values
@@ -1062,7 +1058,11 @@ pub async fn export_file(
             format!("{base}_sjis.csv"),
         )),
         "hsds" => Ok((
-            super::io::write_hsds_bytes(&agencies, &links, ctx.tenant_name.as_deref().unwrap_or("")),
+            super::io::write_hsds_bytes(
+                &agencies,
+                &links,
+                ctx.tenant_name.as_deref().unwrap_or(""),
+            ),
             "application/json",
             format!("{base}_hsds.json"),
         )),

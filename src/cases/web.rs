@@ -92,11 +92,7 @@ struct Done {
     dup: Option<String>,
 }
 
-pub struct Opt {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
+pub use crate::web::form::Opt;
 
 fn opts(items: &[(&str, &str)], selected: &str) -> Vec<Opt> {
     items

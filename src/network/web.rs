@@ -52,11 +52,7 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/{id}/decision", post(report_decide))
 }
 
-pub struct Opt {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
+pub use crate::web::form::Opt;
 
 fn notice(done: Option<&str>) -> Option<String> {
     Some(

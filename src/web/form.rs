@@ -31,3 +31,10 @@ pub fn checked(p: &[(String, String)], key: &str) -> bool {
     p.iter()
         .any(|(k, v)| k == key && (v == "1" || v == "on" || v == "true"))
 }
+
+/// One `<option>` of a select list.
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
