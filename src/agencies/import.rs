@@ -290,12 +290,7 @@ pub async fn commit(
     merge_duplicates: bool,
     skip_invalid: bool,
 ) -> AppResult<Outcome> {
-    let t0 = std::time::Instant::now();
     let p = load_batch(db, ctx, batch_id).await?;
-    tracing::debug!(
-        elapsed_ms = t0.elapsed().as_millis() as u64,
-        "import: batch loaded"
-    );
     let t = ctx.tenant()?.to_string();
     if !p.problems.is_empty() && !skip_invalid {
         return Err(AppError::Conflict(format!(
@@ -343,15 +338,7 @@ pub async fn commit(
             &t, id, 1, "import", &ctx.login, a, &now,
         ));
     }
-    tracing::debug!(
-        elapsed_ms = t0.elapsed().as_millis() as u64,
-        "import: rows built"
-    );
     store::insert_agencies(&mut tx, agency_rows, contact_rows, history_rows).await?;
-    tracing::debug!(
-        elapsed_ms = t0.elapsed().as_millis() as u64,
-        "import: rows inserted"
-    );
     out.created = creates.len();
     for (id, incoming) in merges {
         let current = store::load_input(&mut tx, &t, &id).await?;

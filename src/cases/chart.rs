@@ -7,6 +7,7 @@
 //! * 値が有限でない点（NaN など）は「記録なし」として線を途切れさせる。
 //! * 出力は入力だけで決まる。
 
+use super::ecomap::{clean, esc};
 use std::fmt::Write as _;
 
 /// 横軸一つ分の値。
@@ -536,36 +537,6 @@ fn group_digits(v: i64) -> String {
     } else {
         out
     }
-}
-
-fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            _ => o.push(c),
-        }
-    }
-    o
-}
-
-fn clean(s: &str) -> String {
-    let mapped: String = s
-        .chars()
-        .map(|c| {
-            let bad = c.is_control() || matches!(c, '\u{FFFE}' | '\u{FFFF}');
-            if bad || c.is_whitespace() {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect();
-    mapped.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn char_em(c: char) -> f64 {

@@ -1413,7 +1413,7 @@ pub(crate) fn esc(s: &str) -> String {
 }
 
 /// XML に書けない制御文字を空白にし、空白の連続を一つにまとめて前後を削る。
-fn clean(s: &str) -> String {
+pub(crate) fn clean(s: &str) -> String {
     let mapped: String = s
         .chars()
         .map(|c| {

@@ -413,14 +413,8 @@ async fn show_page(
     notice_text: Option<String>,
     errors: Vec<FieldError>,
 ) -> Result<ShowPage, crate::web::pages::PageError> {
-    let t0 = std::time::Instant::now();
     let c = store::get_child(&st.db, &a.ctx, id).await.page_err(a)?;
-    tracing::debug!(ms = t0.elapsed().as_micros() as u64, "record page: child");
     let timeline = store::timeline(&st.db, &a.ctx, id, 200).await.page_err(a)?;
-    tracing::debug!(
-        ms = t0.elapsed().as_micros() as u64,
-        "record page: timeline"
-    );
     let referrals = store::list_referrals(&st.db, &a.ctx, None, Some(id))
         .await
         .page_err(a)?;
@@ -470,15 +464,7 @@ async fn show_page(
     } else {
         vec![]
     };
-    tracing::debug!(
-        ms = t0.elapsed().as_micros() as u64,
-        "record page: agencies, staff"
-    );
     let inds = store::indicators(&st.db, &a.ctx, id).await.page_err(a)?;
-    tracing::debug!(
-        ms = t0.elapsed().as_micros() as u64,
-        "record page: indicators"
-    );
     let has_indicators = model::INDICATOR_KINDS
         .iter()
         .filter(|(k, _, _)| inds.iter().any(|i| i.kind == *k))
