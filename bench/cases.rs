@@ -32,6 +32,16 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1000.0
 }
 
+/// User + system CPU time of this process so far, in seconds (Linux /proc).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // Fields 14 and 15 of stat (utime, stime) are the 12th and 13th after the ')'.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 struct Rng(u64);
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -237,11 +247,18 @@ async fn main() -> anyhow::Result<()> {
     let seconds: u64 = arg("--seconds").and_then(|v| v.parse().ok()).unwrap_or(10);
     let pg = arg("--database-url").or_else(|| std::env::var("YORUBE_BENCH_DATABASE_URL").ok());
     let dir = tempfile::tempdir()?;
+    let mut drop_schema: Option<(Db, String)> = None;
     let db = match &pg {
         Some(base) => {
             let admin = Db::connect(None, Some(base)).await?;
-            let schema = format!("bench_{}", uuid::Uuid::now_v7().simple());
-            sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            // --keep NAME: the schema NAME is kept (and reused by the next run).
+            let schema = match arg("--keep") {
+                Some(k) if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => k,
+                Some(_) => anyhow::bail!("--keep: a schema name of letters, digits and _"),
+                None => format!("bench_{}", uuid::Uuid::now_v7().simple()),
+            };
+            drop_schema = (arg("--keep").is_none()).then(|| (admin.clone(), schema.clone()));
+            sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
                 .execute(&admin.pool)
                 .await?;
             let sep = if base.contains('?') { '&' } else { '?' };
@@ -257,45 +274,56 @@ async fn main() -> anyhow::Result<()> {
         },
     };
     db.migrate().await?;
-    yorube::agencies::store::seed_all_tenants(&db)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    yorube::demo::run(&db, Some(PW))
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    // With --keep DIR holding an earlier run's data, the data is reused as it is.
+    let reuse = arg("--keep").is_some()
+        && sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM children")
+            .fetch_one(&db.pool)
+            .await?
+            >= children as i64;
+    if !reuse {
+        yorube::agencies::store::seed_all_tenants(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        yorube::demo::run(&db, Some(PW))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    }
     println!("# yorube casework benchmark — {children} children, {consultations} consultations, {clients} clients, {seconds} s, database {}", db.engine.as_str());
     let tenants = 130usize;
     let per_tenant = children / tenants;
     let t0 = Instant::now();
     let city: (String, String) = sqlx::query_as("SELECT t.id, u.id FROM tenants t JOIN users u ON u.tenant_id = t.id WHERE t.code = 'demo-city' AND u.login = 'nurse@demo-city'").fetch_one(&db.pool).await?;
-    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM children WHERE tenant_id = $1")
-        .bind(&city.0)
-        .fetch_one(&db.pool)
-        .await?;
-    generate(
-        &db,
-        &city.0,
-        &city.1,
-        per_tenant.saturating_sub(existing as usize),
-        consultations / tenants,
-        1,
-    )
-    .await?;
-    for k in 1..tenants {
-        let tid = uuid::Uuid::now_v7().to_string();
-        let uid = uuid::Uuid::now_v7().to_string();
-        sqlx::query("INSERT INTO tenants (id, code, name, kind, created_at) VALUES ($1, $2, $3, 'core_city', $4)").bind(&tid).bind(format!("bench-{k:03}")).bind(format!("試験市{k}")).bind(yorube::time::now_db()).execute(&db.pool).await?;
-        sqlx::query("INSERT INTO users (id, tenant_id, login, display_name, role, password_hash, failed_logins, created_at, updated_at) VALUES ($1, $2, $3, '試験 職員', 'nurse', 'x', 0, $4, $4)")
-            .bind(&uid).bind(&tid).bind(format!("nurse@bench-{k:03}")).bind(yorube::time::now_db()).execute(&db.pool).await?;
+    if !reuse {
+        let existing: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM children WHERE tenant_id = $1")
+                .bind(&city.0)
+                .fetch_one(&db.pool)
+                .await?;
         generate(
             &db,
-            &tid,
-            &uid,
-            per_tenant,
+            &city.0,
+            &city.1,
+            per_tenant.saturating_sub(existing as usize),
             consultations / tenants,
-            k as u64 + 7,
+            1,
         )
         .await?;
+        for k in 1..tenants {
+            let tid = uuid::Uuid::now_v7().to_string();
+            let uid = uuid::Uuid::now_v7().to_string();
+            sqlx::query("INSERT INTO tenants (id, code, name, kind, created_at) VALUES ($1, $2, $3, 'core_city', $4)").bind(&tid).bind(format!("bench-{k:03}")).bind(format!("試験市{k}")).bind(yorube::time::now_db()).execute(&db.pool).await?;
+            sqlx::query("INSERT INTO users (id, tenant_id, login, display_name, role, password_hash, failed_logins, created_at, updated_at) VALUES ($1, $2, $3, '試験 職員', 'nurse', 'x', 0, $4, $4)")
+            .bind(&uid).bind(&tid).bind(format!("nurse@bench-{k:03}")).bind(yorube::time::now_db()).execute(&db.pool).await?;
+            generate(
+                &db,
+                &tid,
+                &uid,
+                per_tenant,
+                consultations / tenants,
+                k as u64 + 7,
+            )
+            .await?;
+        }
     }
     let n_children: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM children")
         .fetch_one(&db.pool)
@@ -364,6 +392,7 @@ async fn main() -> anyhow::Result<()> {
         ids.len()
     );
 
+    let cpu0 = cpu_seconds();
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = vec![];
     for c in 0..clients {
@@ -398,6 +427,10 @@ async fn main() -> anyhow::Result<()> {
         "child page, {clients} clients: {} requests ({:.0} req/s): median {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         all.len(), all.len() as f64 / seconds as f64, pct(&all, 0.5), pct(&all, 0.9), pct(&all, 0.99), pct(&all, 1.0)
     );
+    println!(
+        "CPU time of this process (server and load generator) per page: {:.0} µs",
+        (cpu_seconds() - cpu0) / all.len().max(1) as f64 * 1e6
+    );
     for (label, path) in [
         ("follow-up list (mine, 60 days)", "/follow-ups?days=60"),
         (
@@ -419,6 +452,12 @@ async fn main() -> anyhow::Result<()> {
             pct(&lat, 0.99),
             pct(&lat, 1.0)
         );
+    }
+    if let Some((admin, schema)) = drop_schema {
+        db.pool.close().await;
+        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(&admin.pool)
+            .await?;
     }
     Ok(())
 }

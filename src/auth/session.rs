@@ -176,17 +176,62 @@ pub enum Lookup {
     Missing,
 }
 
+/// A session found in the database is remembered this long, so that a page costs no
+/// session query while someone works. Sign-out, a disabled user or a new password in
+/// this process forget it at once; in another process they take effect within this time.
+const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+struct Cached {
+    at: std::time::Instant,
+    ctx: Ctx,
+    csrf: String,
+    expires: chrono::DateTime<chrono::Utc>,
+    created: chrono::DateTime<chrono::Utc>,
+}
+
+type Cache = std::collections::HashMap<String, Cached>;
+static CACHE: std::sync::OnceLock<std::sync::Mutex<Cache>> = std::sync::OnceLock::new();
+
+fn cache() -> std::sync::MutexGuard<'static, Cache> {
+    CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+}
+
+/// Forgets every remembered session (after a sign-out elsewhere, a disabled user, a
+/// new password).
+pub fn forget_all() {
+    cache().clear();
+}
+
 /// Finds the session of a cookie token, and slides its idle expiry forward (at most
 /// once a minute, to keep reads cheap).
 pub async fn lookup(db: &Db, token: &str, idle_minutes: i64) -> AppResult<Lookup> {
     let th = sha256_hex(token);
+    if let Some(c) = cache().get(&th) {
+        let now = time::now();
+        if c.at.elapsed() < CACHE_TTL
+            && c.expires > now
+            && now - c.created <= Duration::hours(ABSOLUTE_HOURS)
+        {
+            return Ok(Lookup::Active {
+                ctx: c.ctx.clone(),
+                csrf: c.csrf.clone(),
+            });
+        }
+    }
+    lookup_uncached(db, &th, idle_minutes).await
+}
+
+async fn lookup_uncached(db: &Db, th: &str, idle_minutes: i64) -> AppResult<Lookup> {
     // One query for the session and its (active) user.
     let row = sqlx::query(&format!(
         "SELECT s.csrf_token, s.created_at AS session_created_at, s.last_seen_at, s.expires_at, {} \
          JOIN sessions s ON s.user_id = u.id WHERE s.token_hash = $1 AND u.disabled_at IS NULL",
         tenants::USER_COLS
     ))
-    .bind(&th)
+    .bind(th)
     .fetch_optional(&db.pool)
     .await?;
     let Some(row) = row else {
@@ -200,32 +245,47 @@ pub async fn lookup(db: &Db, token: &str, idle_minutes: i64) -> AppResult<Lookup
         .unwrap_or(true);
     if expires.map(|e| e <= now).unwrap_or(true) || too_old {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(&th)
+            .bind(th)
             .execute(&db.pool)
             .await?;
         return Ok(Lookup::Expired);
     }
     let ctx = tenants::ctx_from_row(&row);
+    let csrf: String = row.get("csrf_token");
+    let mut expires = expires.unwrap_or(now);
     let last_seen = time::from_db(row.get::<String, _>("last_seen_at").as_str());
     if last_seen
         .map(|l| now - l > Duration::seconds(60))
         .unwrap_or(true)
     {
+        expires = now + Duration::minutes(idle_minutes);
         sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE token_hash = $3")
             .bind(time::to_db(now))
-            .bind(time::to_db(now + Duration::minutes(idle_minutes)))
-            .bind(&th)
+            .bind(time::to_db(expires))
+            .bind(th)
             .execute(&db.pool)
             .await?;
     }
-    Ok(Lookup::Active {
-        ctx,
-        csrf: row.get("csrf_token"),
-    })
+    let mut c = cache();
+    if c.len() > 10_000 {
+        c.clear();
+    }
+    c.insert(
+        th.to_string(),
+        Cached {
+            at: std::time::Instant::now(),
+            ctx: ctx.clone(),
+            csrf: csrf.clone(),
+            expires,
+            created: created.unwrap_or(now),
+        },
+    );
+    Ok(Lookup::Active { ctx, csrf })
 }
 
 /// Ends a session (sign-out) and audits it.
 pub async fn end(db: &Db, ctx: &Ctx, token: &str) -> AppResult<()> {
+    cache().remove(&sha256_hex(token));
     let mut tx = db.begin_write().await?;
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(sha256_hex(token))
@@ -244,5 +304,6 @@ pub async fn end(db: &Db, ctx: &Ctx, token: &str) -> AppResult<()> {
     )
     .await?;
     tx.commit().await?;
+    cache().remove(&sha256_hex(token));
     Ok(())
 }

@@ -65,6 +65,7 @@ pub fn forget_all() {
     if let Ok(mut c) = cache().lock() {
         c.clear();
     }
+    super::session::forget_all();
 }
 
 /// The caller of a bearer token, when it is valid, unrevoked and its user active.

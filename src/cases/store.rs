@@ -506,6 +506,266 @@ pub async fn get_child(db: &Db, ctx: &Ctx, id: &str) -> AppResult<Child> {
     Ok(child)
 }
 
+/// Everything the record page shows about one child.
+pub struct RecordPage {
+    pub child: Child,
+    pub timeline: Vec<TimelineItem>,
+    pub referrals: Vec<Referral>,
+    pub due: Vec<Due>,
+    pub indicators: Vec<Indicator>,
+    /// Active staff of the tenant (for the handover form): (user id, "name（role）").
+    pub staff: Vec<(String, String)>,
+}
+
+/// The record page of a child in three queries on one connection: the record with the
+/// access check; one UNION of its family, workers, consents, indicators, open
+/// follow-ups, latest plan review and referrals and the tenant's staff; the timeline.
+/// The read is audited meanwhile. `timeline_limit` items of the timeline; what is due
+/// within `due_days`. (Each query to SQLite is a hand-over to sqlx's worker thread, so
+/// queries are what a page costs; then columns × rows, as sqlx copies every column's name
+/// into every row.)
+pub async fn record_page(
+    db: &Db,
+    ctx: &Ctx,
+    id: &str,
+    timeline_limit: i64,
+    due_days: i64,
+) -> AppResult<RecordPage> {
+    let t = reader(ctx)?.to_string();
+    let mut conn = db.pool.acquire().await?;
+    let contractor = ctx.role == Role::Contractor;
+    let r = sqlx::query(&format!(
+        "SELECT {CHILD_COLS} FROM children c WHERE id = $1 AND tenant_id = $2 AND \
+         ($3 = 0 OR EXISTS (SELECT 1 FROM child_workers w WHERE w.child_id = c.id AND w.user_id = $4))"
+    ))
+    .bind(id)
+    .bind(&t)
+    .bind(i64::from(contractor))
+    .bind(&ctx.user_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let reads = async {
+        // Moved in, so that the connection goes back to the pool as soon as the reads
+        // are done (the audit's group commit may need it).
+        let mut conn = conn;
+        let today = time::today_jst();
+        let today_s = today.format("%Y-%m-%d").to_string();
+        let until = (today + chrono::Duration::days(due_days))
+            .format("%Y-%m-%d")
+            .to_string();
+        let parts = sqlx::query(&RECORD_PARTS)
+            .bind(id)
+            .bind(&t)
+            .bind(&until)
+            .fetch_all(&mut *conn)
+            .await?;
+        // Separately: its rows are many, and narrow rows cost less than wide ones.
+        let timeline = timeline_on(&mut conn, &t, id, timeline_limit).await?;
+        drop(conn);
+        AppResult::Ok((parts, timeline, today, today_s, until))
+    };
+    let audit = audit::record(db, Entry::new(ctx, Some(&t), "child.view", "child", id));
+    let (reads, audited) = tokio::join!(reads, audit);
+    audited?;
+    let (parts, timeline, today, today_s, until) = reads?;
+
+    let mut input = child_input_from_row(&r);
+    let status: String = r.get("status");
+    let (mut family, mut workers, mut consents, mut indicators, mut staff) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    let (mut follow_ups, mut review) = (vec![], None);
+    let mut referrals = vec![];
+    let child_name: String = r.get("name");
+    let text = |p: &sqlx::any::AnyRow, c: &str| p.get::<Option<String>, _>(c).unwrap_or_default();
+    for p in &parts {
+        let n = |c: &str| p.get::<Option<i64>, _>(c).unwrap_or(0);
+        match p.get::<String, _>("kind").as_str() {
+            "family" => family.push((
+                n("n3"),
+                FamilyInput {
+                    relation: text(p, "a"),
+                    name: text(p, "b"),
+                    birth_date: text(p, "c"),
+                    phone: text(p, "d"),
+                    notes: text(p, "e"),
+                    is_guardian: n("n1") != 0,
+                    supported: n("n2") != 0,
+                },
+            )),
+            "worker" => workers.push(Worker {
+                user_id: text(p, "a"),
+                name: text(p, "b"),
+                role: Role::parse(&text(p, "c"))
+                    .map(|r| r.label())
+                    .unwrap_or("")
+                    .to_string(),
+                is_primary: n("n1") != 0,
+            }),
+            "consent" => {
+                let mut c = Consent {
+                    id: text(p, "a"),
+                    agency_id: text(p, "b"),
+                    agency_name: text(p, "c"),
+                    purpose: text(p, "d"),
+                    items: model::parse_items(&text(p, "e")),
+                    valid_from: text(p, "f"),
+                    valid_to: p.get("g"),
+                    method: text(p, "h"),
+                    given_by: text(p, "i"),
+                    recorded_by: text(p, "j"),
+                    revoked_at: p.get("k"),
+                    revoke_reason: text(p, "l"),
+                    active: false,
+                };
+                c.active = consent_active(&c, &today_s);
+                consents.push((text(p, "m"), c));
+            }
+            "indicator" => indicators.push((
+                (text(p, "a"), text(p, "b"), text(p, "c")),
+                Indicator {
+                    kind: text(p, "a"),
+                    period: text(p, "b"),
+                    value: n("n1"),
+                    note: text(p, "e"),
+                },
+            )),
+            "follow_up" => {
+                follow_ups.push((text(p, "a"), text(p, "b"), text(p, "c"), text(p, "d")))
+            }
+            "review" => review = Some(text(p, "a")),
+            "staff" => staff.push((text(p, "c"), text(p, "b"), text(p, "a"))),
+            "referral" => {
+                let f = |c: &str| text(p, c);
+                referrals.push(referral_from([
+                    f("a"),
+                    id.to_string(),
+                    child_name.clone(),
+                    f("b"),
+                    f("c"),
+                    f("d"),
+                    f("e"),
+                    f("f"),
+                    f("g"),
+                    f("h"),
+                    f("i"),
+                    f("j"),
+                    f("k"),
+                    f("l"),
+                ]))
+            }
+            _ => {}
+        }
+    }
+    family.sort_by_key(|(pos, _)| *pos);
+    input.family = family.into_iter().map(|(_, f)| f).collect();
+    sort_workers(&mut workers);
+    consents.sort_by(|a, b| (&b.0, &b.1.id).cmp(&(&a.0, &a.1.id)));
+    indicators.sort_by(|a, b| a.0.cmp(&b.0));
+    let indicators = indicators.into_iter().map(|(_, i)| i).collect();
+    // Newest first, as the referral list orders them.
+    referrals.sort_by(|a, b| (&b.updated_at, &b.id).cmp(&(&a.updated_at, &a.id)));
+    referrals.truncate(500);
+
+    // What is due for this child, by the same rules as the follow-up list.
+    let name = input.name.clone();
+    let mut due = vec![];
+    follow_ups.sort_by(|a, b| (&a.2, &a.0).cmp(&(&b.2, &b.0)));
+    for (fid, kind, date, note) in follow_ups {
+        due.push(follow_up_due(
+            fid,
+            id.into(),
+            name.clone(),
+            kind,
+            date,
+            note,
+            &today_s,
+        ));
+    }
+    if status == "active" {
+        let lookback = (today - chrono::Duration::days(RENEWAL_LOOKBACK_DAYS))
+            .format("%Y-%m-%d")
+            .to_string();
+        let to = &input.certificate_to;
+        if !to.is_empty() && *to <= until && *to >= lookback {
+            due.push(renewal_due(id.into(), name.clone(), to.clone(), today));
+        }
+        if let Some(d) = review {
+            due.push(review_due(id.into(), name.clone(), d, &today_s));
+        }
+        due.extend(transition_dues(
+            id.into(),
+            name.clone(),
+            &input.birth_date,
+            today,
+            due_days,
+        ));
+    }
+    sort_due(&mut due);
+
+    let (eligibility, warning) = eligibility_text(&input.birth_date, input.certified_at_18);
+    let child = Child {
+        id: r.get("id"),
+        age: parse_ymd(&input.birth_date)
+            .map(|b| model::age_on(b, today))
+            .unwrap_or(0),
+        eligibility,
+        eligibility_warning: warning,
+        input,
+        status,
+        version: r.get("version"),
+        workers,
+        consents: consents.into_iter().map(|(_, c)| c).collect(),
+        created_at: r.get("created_at"),
+        updated_at: r.get("updated_at"),
+    };
+    Ok(RecordPage {
+        child,
+        timeline,
+        referrals,
+        due,
+        indicators,
+        staff: staff_options(staff),
+    })
+}
+
+/// The parts of a child's record for the record page, as one UNION of rows tagged by
+/// `kind` with generic columns ($1 child, $2 tenant, $3 the last due date shown).
+static RECORD_PARTS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{RECORD_PARTS_BASE} \
+UNION ALL SELECT 'referral', r.id, r.agency_id, a.name, r.purpose, r.shared_items, r.message, r.status, r.reason, r.outcome, \
+  r.created_by, r.created_at, r.updated_at, NULL, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
+  FROM referrals r JOIN agencies a ON a.id = r.agency_id WHERE r.child_id = $1 AND r.tenant_id = $2"
+    )
+});
+
+const RECORD_PARTS_BASE: &str = "\
+SELECT 'family' AS kind, relation AS a, name AS b, birth_date AS c, phone AS d, notes AS e, \
+  CAST(NULL AS TEXT) AS f, CAST(NULL AS TEXT) AS g, CAST(NULL AS TEXT) AS h, CAST(NULL AS TEXT) AS i, \
+  CAST(NULL AS TEXT) AS j, CAST(NULL AS TEXT) AS k, CAST(NULL AS TEXT) AS l, CAST(NULL AS TEXT) AS m, \
+  is_guardian AS n1, supported AS n2, position AS n3 \
+  FROM family_members WHERE child_id = $1 AND tenant_id = $2 \
+UNION ALL SELECT 'worker', w.user_id, u.display_name, u.role, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+  w.is_primary, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
+  FROM child_workers w JOIN users u ON u.id = w.user_id WHERE w.child_id = $1 AND w.tenant_id = $2 \
+UNION ALL SELECT 'consent', c.id, c.agency_id, a.name, c.purpose, c.items, c.valid_from, c.valid_to, c.method, c.given_by, \
+  c.recorded_by, c.revoked_at, c.revoke_reason, c.created_at, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
+  FROM consents c JOIN agencies a ON a.id = c.agency_id WHERE c.child_id = $1 AND c.tenant_id = $2 \
+UNION ALL SELECT 'indicator', kind, period, id, NULL, note, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+  value, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
+  FROM indicators WHERE child_id = $1 AND tenant_id = $2 \
+UNION ALL SELECT 'follow_up', id, kind, due_date, note, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+  CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
+  FROM follow_ups WHERE child_id = $1 AND tenant_id = $2 AND done_at IS NULL AND due_date <= $3 \
+UNION ALL SELECT 'review', review_date, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+  CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
+  FROM support_plans p WHERE child_id = $1 AND tenant_id = $2 AND review_date IS NOT NULL AND review_date <= $3 \
+  AND revision = (SELECT MAX(p2.revision) FROM support_plans p2 WHERE p2.child_id = $1 AND p2.tenant_id = $2) \
+UNION ALL SELECT 'staff', id, display_name, role, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+  CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
+  FROM users WHERE tenant_id = $2 AND disabled_at IS NULL AND role IN ('nurse', 'support_worker', 'contractor', 'tenant_admin')";
+
 async fn load_child(conn: &mut Conn, t: &str, id: &str) -> AppResult<Child> {
     let r = sqlx::query(&format!(
         "SELECT {CHILD_COLS} FROM children WHERE id = $1 AND tenant_id = $2"
@@ -533,7 +793,7 @@ async fn load_child(conn: &mut Conn, t: &str, id: &str) -> AppResult<Child> {
             notes: f.get("notes"),
         })
         .collect();
-    let workers = sqlx::query("SELECT w.user_id, u.display_name, u.role, w.is_primary FROM child_workers w JOIN users u ON u.id = w.user_id WHERE w.child_id = $1 AND w.tenant_id = $2 ORDER BY w.is_primary DESC, u.display_name")
+    let mut workers = sqlx::query("SELECT w.user_id, u.display_name, u.role, w.is_primary FROM child_workers w JOIN users u ON u.id = w.user_id WHERE w.child_id = $1 AND w.tenant_id = $2 ORDER BY w.is_primary DESC, u.display_name, w.user_id")
         .bind(id)
         .bind(t)
         .fetch_all(&mut *conn)
@@ -545,7 +805,8 @@ async fn load_child(conn: &mut Conn, t: &str, id: &str) -> AppResult<Child> {
             role: Role::parse(w.get::<String, _>("role").as_str()).map(|r| r.label()).unwrap_or("").to_string(),
             is_primary: w.get::<i64, _>("is_primary") != 0,
         })
-        .collect();
+        .collect::<Vec<_>>();
+    sort_workers(&mut workers);
     let consents = load_consents(conn, t, id).await?;
     let (eligibility, warning) = eligibility_text(&input.birth_date, input.certified_at_18);
     Ok(Child {
@@ -570,7 +831,7 @@ async fn load_consents(conn: &mut Conn, t: &str, child_id: &str) -> AppResult<Ve
     let rows = sqlx::query(
         "SELECT c.id, c.agency_id, a.name AS agency_name, c.purpose, c.items, c.valid_from, c.valid_to, c.method, c.given_by, \
          c.recorded_by, c.revoked_at, c.revoke_reason FROM consents c JOIN agencies a ON a.id = c.agency_id \
-         WHERE c.child_id = $1 AND c.tenant_id = $2 ORDER BY c.created_at DESC",
+         WHERE c.child_id = $1 AND c.tenant_id = $2 ORDER BY c.created_at DESC, c.id DESC",
     )
     .bind(child_id)
     .bind(t)
@@ -579,29 +840,32 @@ async fn load_consents(conn: &mut Conn, t: &str, child_id: &str) -> AppResult<Ve
     Ok(rows
         .iter()
         .map(|r| {
-            let valid_from: String = r.get("valid_from");
-            let valid_to: Option<String> = r.get("valid_to");
-            let revoked_at: Option<String> = r.get("revoked_at");
-            let active = revoked_at.is_none()
-                && valid_from <= today
-                && valid_to.as_deref().is_none_or(|v| v >= today.as_str());
-            Consent {
+            let mut c = Consent {
                 id: r.get("id"),
                 agency_id: r.get("agency_id"),
                 agency_name: r.get("agency_name"),
                 purpose: r.get("purpose"),
                 items: model::parse_items(r.get::<String, _>("items").as_str()),
-                valid_from,
-                valid_to,
+                valid_from: r.get("valid_from"),
+                valid_to: r.get("valid_to"),
                 method: r.get("method"),
                 given_by: r.get("given_by"),
                 recorded_by: r.get("recorded_by"),
-                revoked_at,
+                revoked_at: r.get("revoked_at"),
                 revoke_reason: r.get("revoke_reason"),
-                active,
-            }
+                active: false,
+            };
+            c.active = consent_active(&c, &today);
+            c
         })
         .collect())
+}
+
+/// In force today: not revoked, and today within its period.
+fn consent_active(c: &Consent, today: &str) -> bool {
+    c.revoked_at.is_none()
+        && c.valid_from.as_str() <= today
+        && c.valid_to.as_deref().is_none_or(|v| v >= today)
 }
 
 /// Items currently consented for sharing with `agency_id` (union of active consents).
@@ -1536,7 +1800,7 @@ async fn due(
     let mut out = vec![];
     let rows = sqlx::query(&format!(
         "SELECT f.id, f.child_id, c.name, f.kind, f.due_date, f.note FROM follow_ups f JOIN children c ON c.id = f.child_id \
-         WHERE f.tenant_id = $1 AND f.done_at IS NULL AND f.due_date <= $2 AND $4 = $4 {scope}{one_follow} ORDER BY f.due_date"
+         WHERE f.tenant_id = $1 AND f.done_at IS NULL AND f.due_date <= $2 AND $4 = $4 {scope}{one_follow} ORDER BY f.due_date, f.id"
     ))
     .bind(&t)
     .bind(&until)
@@ -1546,18 +1810,15 @@ async fn due(
     .fetch_all(&db.pool)
     .await?;
     for r in &rows {
-        let due: String = r.get("due_date");
-        let kind: String = r.get("kind");
-        out.push(Due {
-            follow_up_id: Some(r.get("id")),
-            child_id: r.get("child_id"),
-            child_name: r.get("name"),
-            kind_label: model::follow_up_label(&kind).to_string(),
-            kind,
-            overdue: due < today_s,
-            due_date: due,
-            note: r.get("note"),
-        });
+        out.push(follow_up_due(
+            r.get("id"),
+            r.get("child_id"),
+            r.get("name"),
+            r.get("kind"),
+            r.get("due_date"),
+            r.get("note"),
+            &today_s,
+        ));
     }
     // Certificate renewals (the 水戸市 practice: meet the family at renewal).
     let rows = sqlx::query(&format!(
@@ -1567,25 +1828,21 @@ async fn due(
     .bind(&t)
     .bind(&until)
     .bind(&ctx.user_id)
-    .bind((today - chrono::Duration::days(30)).format("%Y-%m-%d").to_string())
+    .bind(
+        (today - chrono::Duration::days(RENEWAL_LOOKBACK_DAYS))
+            .format("%Y-%m-%d")
+            .to_string(),
+    )
     .bind(child_value)
     .fetch_all(&db.pool)
     .await?;
     for r in &rows {
-        let due: String = r.get("certificate_to");
-        out.push(Due {
-            follow_up_id: None,
-            child_id: r.get("id"),
-            child_name: r.get("name"),
-            kind: "renewal".into(),
-            kind_label: "受給者証の更新".into(),
-            overdue: due < today_s,
-            note: format!(
-                "受給者証の有効期限 {}。更新の手続きの機会に面談を。",
-                time::format_wareki(parse_ymd(&due).unwrap_or(today))
-            ),
-            due_date: due,
-        });
+        out.push(renewal_due(
+            r.get("id"),
+            r.get("name"),
+            r.get("certificate_to"),
+            today,
+        ));
     }
     // Plan reviews: the latest revision's review date.
     let rows = sqlx::query(&format!(
@@ -1601,17 +1858,12 @@ async fn due(
     .fetch_all(&db.pool)
     .await?;
     for r in &rows {
-        let due: String = r.get("review_date");
-        out.push(Due {
-            follow_up_id: None,
-            child_id: r.get("id"),
-            child_name: r.get("name"),
-            kind: "plan_review".into(),
-            kind_label: "計画の見直し".into(),
-            overdue: due < today_s,
-            due_date: due,
-            note: "自立支援計画の見直し予定日です。".into(),
-        });
+        out.push(review_due(
+            r.get("id"),
+            r.get("name"),
+            r.get("review_date"),
+            &today_s,
+        ));
     }
     // Transitions: birthdays 18 and 20, school entry and graduation, within the window.
     let lo = (today - chrono::Duration::days(366 * 20 + 5))
@@ -1628,27 +1880,103 @@ async fn due(
     .fetch_all(&db.pool)
     .await?;
     for r in &rows {
-        if let Some(b) = parse_ymd(r.get::<String, _>("birth_date").as_str()) {
-            for (d, label) in model::upcoming_transitions(b, today, days) {
-                out.push(Due {
-                    follow_up_id: None,
-                    child_id: r.get("id"),
-                    child_name: r.get("name"),
-                    kind: "transition".into(),
-                    kind_label: "移行期・節目".into(),
-                    overdue: false,
-                    due_date: d.format("%Y-%m-%d").to_string(),
-                    note: label,
-                });
-            }
-        }
+        let birth: String = r.get("birth_date");
+        out.extend(transition_dues(
+            r.get("id"),
+            r.get("name"),
+            &birth,
+            today,
+            days,
+        ));
     }
+    sort_due(&mut out);
+    Ok(out)
+}
+
+fn sort_due(out: &mut [Due]) {
     out.sort_by(|a, b| {
         a.due_date
             .cmp(&b.due_date)
             .then_with(|| a.child_name.cmp(&b.child_name))
     });
-    Ok(out)
+}
+
+/// The oldest certificate expiry still shown as a renewal to follow up.
+const RENEWAL_LOOKBACK_DAYS: i64 = 30;
+
+fn follow_up_due(
+    id: String,
+    child_id: String,
+    child_name: String,
+    kind: String,
+    due_date: String,
+    note: String,
+    today: &str,
+) -> Due {
+    Due {
+        follow_up_id: Some(id),
+        child_id,
+        child_name,
+        kind_label: model::follow_up_label(&kind).to_string(),
+        kind,
+        overdue: due_date.as_str() < today,
+        due_date,
+        note,
+    }
+}
+
+fn renewal_due(child_id: String, child_name: String, cert_to: String, today: NaiveDate) -> Due {
+    Due {
+        follow_up_id: None,
+        child_id,
+        child_name,
+        kind: "renewal".into(),
+        kind_label: "受給者証の更新".into(),
+        overdue: cert_to < today.format("%Y-%m-%d").to_string(),
+        note: format!(
+            "受給者証の有効期限 {}。更新の手続きの機会に面談を。",
+            time::format_wareki(parse_ymd(&cert_to).unwrap_or(today))
+        ),
+        due_date: cert_to,
+    }
+}
+
+fn review_due(child_id: String, child_name: String, review_date: String, today: &str) -> Due {
+    Due {
+        follow_up_id: None,
+        child_id,
+        child_name,
+        kind: "plan_review".into(),
+        kind_label: "計画の見直し".into(),
+        overdue: review_date.as_str() < today,
+        due_date: review_date,
+        note: "自立支援計画の見直し予定日です。".into(),
+    }
+}
+
+fn transition_dues(
+    child_id: String,
+    child_name: String,
+    birth: &str,
+    today: NaiveDate,
+    days: i64,
+) -> Vec<Due> {
+    let Some(b) = parse_ymd(birth) else {
+        return vec![];
+    };
+    model::upcoming_transitions(b, today, days)
+        .into_iter()
+        .map(|(d, label)| Due {
+            follow_up_id: None,
+            child_id: child_id.clone(),
+            child_name: child_name.clone(),
+            kind: "transition".into(),
+            kind_label: "移行期・節目".into(),
+            overdue: false,
+            due_date: d.format("%Y-%m-%d").to_string(),
+            note: label,
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------- referrals
@@ -1809,28 +2137,51 @@ const REFERRAL_COLS: &str = "r.id, r.child_id, c.name AS child_name, r.agency_id
      FROM referrals r JOIN children c ON c.id = r.child_id JOIN agencies a ON a.id = r.agency_id";
 
 fn referral_from_row(r: &sqlx::any::AnyRow) -> Referral {
-    let status: String = r.get("status");
-    let created_at: String = r.get("created_at");
+    referral_from(
+        [
+            "id",
+            "child_id",
+            "child_name",
+            "agency_id",
+            "agency_name",
+            "purpose",
+            "shared_items",
+            "message",
+            "status",
+            "reason",
+            "outcome",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        .map(|c| r.get::<String, _>(c)),
+    )
+}
+
+/// A referral from its fields in the order of REFERRAL_COLS.
+fn referral_from(f: [String; 14]) -> Referral {
+    let [id, child_id, child_name, agency_id, agency_name, purpose, shared_items, message, status, reason, outcome, created_by, created_at, updated_at] =
+        f;
     let overdue = status == "sent"
         && time::from_db(&created_at)
             .is_some_and(|c| time::now() - c > chrono::Duration::days(REFERRAL_ACCEPT_DAYS));
     Referral {
-        id: r.get("id"),
-        child_id: r.get("child_id"),
-        child_name: r.get("child_name"),
-        agency_id: r.get("agency_id"),
-        agency_name: r.get("agency_name"),
-        purpose: r.get("purpose"),
-        shared_items: model::parse_items(r.get::<String, _>("shared_items").as_str()),
-        message: r.get("message"),
+        id,
+        child_id,
+        child_name,
+        agency_id,
+        agency_name,
+        purpose,
+        shared_items: model::parse_items(&shared_items),
+        message,
         status_label: model::referral_status_label(&status).to_string(),
         status,
-        reason: r.get("reason"),
-        outcome: r.get("outcome"),
-        created_by: r.get("created_by"),
+        reason,
+        outcome,
+        created_by,
         created_at,
-        updated_label: time::format_datetime(r.get::<String, _>("updated_at").as_str()),
-        updated_at: r.get("updated_at"),
+        updated_label: time::format_datetime(&updated_at),
+        updated_at,
         overdue,
         events: vec![],
     }
@@ -1840,6 +2191,16 @@ fn referral_from_row(r: &sqlx::any::AnyRow) -> Referral {
 /// or those addressed to the caller's agency (partners).
 pub async fn list_referrals(
     db: &Db,
+    ctx: &Ctx,
+    status: Option<&str>,
+    child_id: Option<&str>,
+) -> AppResult<Vec<Referral>> {
+    let mut conn = db.pool.acquire().await?;
+    referrals_on(&mut conn, ctx, status, child_id).await
+}
+
+async fn referrals_on(
+    conn: &mut Conn,
     ctx: &Ctx,
     status: Option<&str>,
     child_id: Option<&str>,
@@ -1878,20 +2239,19 @@ pub async fn list_referrals(
     } else {
         sql.push_str(" AND $4 = $4");
     }
-    sql.push_str(" ORDER BY r.updated_at DESC LIMIT 500");
+    sql.push_str(" ORDER BY r.updated_at DESC, r.id DESC LIMIT 500");
     let rows = sqlx::query(&sql)
         .bind(&t)
         .bind(&scope_value)
         .bind(status.unwrap_or(""))
         .bind(child_id.unwrap_or(""))
-        .fetch_all(&db.pool)
+        .fetch_all(&mut *conn)
         .await?;
     let mut list: Vec<Referral> = rows.iter().map(referral_from_row).collect();
     if ctx.role == Role::Partner {
         // A partner sees the child's name only when 基本情報 is consented.
-        let mut conn = db.pool.acquire().await?;
         for r in &mut list {
-            let visible = visible_items(&mut conn, &t, r).await?;
+            let visible = visible_items(conn, &t, r).await?;
             if !visible.iter().any(|i| i == "basic") {
                 r.child_name = "（氏名は共有されていません）".into();
             }
@@ -2220,22 +2580,37 @@ pub async fn handover(
 /// Staff a case can be handed to.
 pub async fn staff(db: &Db, ctx: &Ctx) -> AppResult<Vec<(String, String)>> {
     let t = reader(ctx)?;
-    let rows = sqlx::query("SELECT id, display_name, role FROM users WHERE tenant_id = $1 AND disabled_at IS NULL AND role IN ('nurse', 'support_worker', 'contractor', 'tenant_admin') ORDER BY role, display_name")
+    let rows = sqlx::query("SELECT id, display_name, role FROM users WHERE tenant_id = $1 AND disabled_at IS NULL AND role IN ('nurse', 'support_worker', 'contractor', 'tenant_admin') ORDER BY role, display_name, id")
         .bind(t)
         .fetch_all(&db.pool)
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let role = Role::parse(r.get::<String, _>("role").as_str())
-                .map(|x| x.label())
-                .unwrap_or("");
-            (
-                r.get("id"),
-                format!("{}（{}）", r.get::<String, _>("display_name"), role),
-            )
+    Ok(staff_options(
+        rows.iter()
+            .map(|r| (r.get("role"), r.get("display_name"), r.get("id")))
+            .collect(),
+    ))
+}
+
+/// Staff for a select: sorted by role, name and id (bytewise on both engines), each as
+/// (user id, "name（role）").
+fn staff_options(mut staff: Vec<(String, String, String)>) -> Vec<(String, String)> {
+    staff.sort();
+    staff
+        .into_iter()
+        .map(|(role, name, uid)| {
+            let role = Role::parse(&role).map(|x| x.label()).unwrap_or("");
+            (uid, format!("{name}（{role}）"))
         })
-        .collect())
+        .collect()
+}
+
+fn sort_workers(w: &mut [Worker]) {
+    w.sort_by(|a, b| {
+        b.is_primary
+            .cmp(&a.is_primary)
+            .then_with(|| a.name.cmp(&b.name))
+            .then_with(|| a.user_id.cmp(&b.user_id))
+    });
 }
 
 // ---------------------------------------------------------------- ecomap and indicators
@@ -2462,20 +2837,28 @@ pub async fn indicators(db: &Db, ctx: &Ctx, child_id: &str) -> AppResult<Vec<Ind
     let t = reader(ctx)?.to_string();
     let mut conn = db.pool.acquire().await?;
     child_access(&mut conn, ctx, child_id).await?;
-    let rows = sqlx::query("SELECT kind, period, value, note FROM indicators WHERE child_id = $1 AND tenant_id = $2 ORDER BY kind, period")
+    let rows = sqlx::query("SELECT id, kind, period, value, note FROM indicators WHERE child_id = $1 AND tenant_id = $2")
         .bind(child_id)
         .bind(&t)
         .fetch_all(&mut *conn)
         .await?;
-    Ok(rows
+    // Sorted here rather than by SQL: the same (bytewise) order on both engines.
+    let mut list: Vec<((String, String, String), Indicator)> = rows
         .iter()
-        .map(|r| Indicator {
-            kind: r.get("kind"),
-            period: r.get("period"),
-            value: r.get("value"),
-            note: r.get("note"),
+        .map(|r| {
+            (
+                (r.get("kind"), r.get("period"), r.get("id")),
+                Indicator {
+                    kind: r.get("kind"),
+                    period: r.get("period"),
+                    value: r.get("value"),
+                    note: r.get("note"),
+                },
+            )
         })
-        .collect())
+        .collect();
+    list.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(list.into_iter().map(|(_, i)| i).collect())
 }
 
 pub async fn add_indicator(
@@ -2563,8 +2946,41 @@ pub async fn timeline(
     let t = reader(ctx)?.to_string();
     let mut conn = db.pool.acquire().await?;
     child_access(&mut conn, ctx, child_id).await?;
-    let rows = sqlx::query(
-        "SELECT at, kind, title, body, who FROM ( \
+    timeline_on(&mut conn, &t, child_id, limit).await
+}
+
+/// The timeline of a child whose access has been checked.
+async fn timeline_on(
+    conn: &mut Conn,
+    t: &str,
+    child_id: &str,
+    limit: i64,
+) -> AppResult<Vec<TimelineItem>> {
+    let rows = sqlx::query(&format!(
+        "SELECT at, kind, title, body, who FROM ({TIMELINE_UNION}) x ORDER BY at DESC, kind, title, body LIMIT $3"
+    ))
+    .bind(child_id)
+    .bind(t)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            timeline_item(
+                r.get("at"),
+                r.get("kind"),
+                r.get("title"),
+                r.get("body"),
+                r.get("who"),
+            )
+        })
+        .collect())
+}
+
+/// Everything that happened to a child, as (at, kind, title, body, who) rows
+/// ($1 child, $2 tenant).
+const TIMELINE_UNION: &str = "\
            SELECT at, 'consultation' AS kind, method || '・' || kind || '（' || CAST(minutes AS TEXT) || '分）' AS title, \
              notes || CASE WHEN participants = '' AND topics = '' THEN '' ELSE '（参加: ' || participants || '／話題: ' || topics || '）' END AS body, worker_name AS who \
              FROM consultations WHERE child_id = $1 AND tenant_id = $2 \
@@ -2573,42 +2989,37 @@ pub async fn timeline(
            UNION ALL SELECT created_at, 'follow_up', kind, note || ' (' || due_date || ')', '' FROM follow_ups WHERE child_id = $1 AND tenant_id = $2 \
            UNION ALL SELECT c.created_at, 'consent', a.name, c.purpose, c.recorded_by FROM consents c JOIN agencies a ON a.id = c.agency_id WHERE c.child_id = $1 AND c.tenant_id = $2 \
            UNION ALL SELECT at, 'handover', from_user || ' → ' || to_user, note, from_user FROM handovers WHERE child_id = $1 AND tenant_id = $2 \
-           UNION ALL SELECT recorded_at, 'indicator', kind || ' ' || period, CAST(value AS TEXT), recorded_by FROM indicators WHERE child_id = $1 AND tenant_id = $2 \
-         ) x ORDER BY at DESC LIMIT $3",
-    )
-    .bind(child_id)
-    .bind(&t)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let kind: String = r.get("kind");
-            let mut title: String = r.get("title");
-            if kind == "referral" {
-                if let Some((name, st)) = title.rsplit_once(": ") {
-                    title = format!("{name}: {}", model::referral_status_label(st));
-                }
-            } else if kind == "follow_up" {
-                title = model::follow_up_label(&title).to_string();
-            } else if kind == "indicator" {
-                if let Some((k, p)) = title.split_once(' ') {
-                    let label = model::INDICATOR_KINDS
-                        .iter()
-                        .find(|(x, _, _)| *x == k)
-                        .map(|(_, l, _)| *l)
-                        .unwrap_or(k);
-                    title = format!("{label} {p}");
-                }
-            }
-            TimelineItem {
-                at: r.get("at"),
-                kind,
-                title,
-                body: r.get("body"),
-                by: r.get("who"),
-            }
-        })
-        .collect())
+           UNION ALL SELECT recorded_at, 'indicator', kind || ' ' || period, CAST(value AS TEXT), recorded_by FROM indicators WHERE child_id = $1 AND tenant_id = $2";
+
+fn timeline_item(
+    at: String,
+    kind: String,
+    title: String,
+    body: String,
+    by: String,
+) -> TimelineItem {
+    let mut title = title;
+    if kind == "referral" {
+        if let Some((name, st)) = title.rsplit_once(": ") {
+            title = format!("{name}: {}", model::referral_status_label(st));
+        }
+    } else if kind == "follow_up" {
+        title = model::follow_up_label(&title).to_string();
+    } else if kind == "indicator" {
+        if let Some((k, p)) = title.split_once(' ') {
+            let label = model::INDICATOR_KINDS
+                .iter()
+                .find(|(x, _, _)| *x == k)
+                .map(|(_, l, _)| *l)
+                .unwrap_or(k);
+            title = format!("{label} {p}");
+        }
+    }
+    TimelineItem {
+        at,
+        kind,
+        title,
+        body,
+        by,
+    }
 }

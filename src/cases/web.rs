@@ -413,12 +413,14 @@ async fn show_page(
     notice_text: Option<String>,
     errors: Vec<FieldError>,
 ) -> Result<ShowPage, crate::web::pages::PageError> {
-    let c = store::get_child(&st.db, &a.ctx, id).await.page_err(a)?;
-    let timeline = store::timeline(&st.db, &a.ctx, id, 200).await.page_err(a)?;
-    let referrals = store::list_referrals(&st.db, &a.ctx, None, Some(id))
-        .await
-        .page_err(a)?;
-    let due: Vec<Due> = store::child_due(&st.db, &a.ctx, id, 120)
+    let store::RecordPage {
+        child: c,
+        timeline,
+        referrals,
+        due,
+        indicators: inds,
+        staff,
+    } = store::record_page(&st.db, &a.ctx, id, 200, 120)
         .await
         .page_err(a)?;
     let can_manage = policy::can(&a.ctx, Action::ManageChildren);
@@ -440,9 +442,7 @@ async fn show_page(
     } else {
         vec![]
     };
-    let staff = store::staff(&st.db, &a.ctx)
-        .await
-        .page_err(a)?
+    let staff = staff
         .into_iter()
         .map(|(v, l)| Opt {
             value: v,
@@ -464,7 +464,6 @@ async fn show_page(
     } else {
         vec![]
     };
-    let inds = store::indicators(&st.db, &a.ctx, id).await.page_err(a)?;
     let has_indicators = model::INDICATOR_KINDS
         .iter()
         .filter(|(k, _, _)| inds.iter().any(|i| i.kind == *k))

@@ -34,6 +34,8 @@ impl Engine {
 pub struct Db {
     pub pool: AnyPool,
     pub engine: Engine,
+    /// Audit entries waiting for the next group commit (see `audit::record`).
+    pub audit_batch: std::sync::Arc<crate::audit::Batch>,
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -73,7 +75,10 @@ impl Db {
             .with_context(|| format!("データベースURLを解釈できません: {}", redact_url(&url)))?;
         let pool_opts = AnyPoolOptions::new()
             .max_connections(match engine {
-                Engine::Sqlite => 8,
+                Engine::Sqlite => std::env::var("YORUBE_SQLITE_POOL")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(8),
                 Engine::Postgres => 16,
             })
             .min_connections(1)
@@ -98,7 +103,11 @@ impl Db {
             .connect_with(opts)
             .await
             .with_context(|| format!("データベースに接続できません: {}", redact_url(&url)))?;
-        Ok(Db { pool, engine })
+        Ok(Db {
+            pool,
+            engine,
+            audit_batch: Default::default(),
+        })
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {

@@ -570,3 +570,130 @@ async fn quick_entry_page_and_handover(app: TestApp) {
     }
 }
 dual!(quick_entry_page_and_handover);
+
+async fn ctx_of(app: &TestApp, login: &str) -> yorube::auth::Ctx {
+    let id: String = sqlx::query_scalar("SELECT id FROM users WHERE login = $1")
+        .bind(login)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    yorube::tenants::load_ctx(&app.db, &id)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// The record page reads everything in a few queries; it must show exactly what the
+/// separate store functions return, for every demo child, and audit each view.
+async fn record_page_matches_the_separate_reads(app: TestApp) {
+    use yorube::cases::store;
+    let db = &app.db;
+    let nurse = ctx_of(&app, "nurse@demo-city").await;
+    let ids = child_ids(&app, "demo-city").await;
+    let views_before = app
+        .count("SELECT COUNT(*) FROM audit_log WHERE action = 'child.view'")
+        .await;
+    let mut compared = 0;
+    for id in &ids {
+        let p = store::record_page(db, &nurse, id, 200, 120).await.unwrap();
+        let child = store::get_child(db, &nurse, id).await.unwrap();
+        assert_eq!(
+            serde_json::to_value(&p.child).unwrap(),
+            serde_json::to_value(&child).unwrap(),
+            "record of {id}"
+        );
+        let tl = store::timeline(db, &nurse, id, 200).await.unwrap();
+        assert_eq!(
+            serde_json::to_value(&p.timeline).unwrap(),
+            serde_json::to_value(&tl).unwrap(),
+            "timeline of {id}"
+        );
+        let refs = store::list_referrals(db, &nurse, None, Some(id))
+            .await
+            .unwrap();
+        assert_eq!(
+            serde_json::to_value(&p.referrals).unwrap(),
+            serde_json::to_value(&refs).unwrap(),
+            "referrals of {id}"
+        );
+        let due = store::child_due(db, &nurse, id, 120).await.unwrap();
+        assert_eq!(
+            serde_json::to_value(&p.due).unwrap(),
+            serde_json::to_value(&due).unwrap(),
+            "due for {id}"
+        );
+        let inds = store::indicators(db, &nurse, id).await.unwrap();
+        assert_eq!(
+            serde_json::to_value(&p.indicators).unwrap(),
+            serde_json::to_value(&inds).unwrap()
+        );
+        assert_eq!(p.staff, store::staff(db, &nurse).await.unwrap());
+        compared += 1;
+    }
+    assert!(compared >= 40);
+    // The demo has children with family, consents, referrals, indicators and due items.
+    let mut seen = (false, false, false, false, false);
+    for id in &ids {
+        let p = store::record_page(db, &nurse, id, 200, 120).await.unwrap();
+        seen.0 |= !p.child.input.family.is_empty();
+        seen.1 |= !p.child.consents.is_empty();
+        seen.2 |= !p.referrals.is_empty();
+        seen.3 |= !p.indicators.is_empty();
+        seen.4 |= !p.due.is_empty();
+    }
+    assert_eq!(
+        seen,
+        (true, true, true, true, true),
+        "the comparison covered every part"
+    );
+    // Each record_page and get_child above is one audited view.
+    let views = app
+        .count("SELECT COUNT(*) FROM audit_log WHERE action = 'child.view'")
+        .await;
+    assert_eq!(views - views_before, 3 * ids.len() as i64);
+    // Another tenant's staff: not found, and nothing audited as a view.
+    let other = ctx_of(&app, "nurse@demo-pref").await;
+    let err = store::record_page(db, &other, &ids[0], 200, 120)
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(err, yorube::AppError::NotFound));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'child.view'")
+            .await,
+        views
+    );
+}
+dual!(record_page_matches_the_separate_reads);
+
+/// Views recorded at the same moment are committed together (group commit) and the
+/// chain stays one unbroken line with distinct sequence numbers.
+async fn concurrent_views_are_all_audited_in_one_chain(app: TestApp) {
+    let nurse = ctx_of(&app, "nurse@demo-city").await;
+    let ids = child_ids(&app, "demo-city").await;
+    let before = app.count("SELECT COUNT(*) FROM audit_log").await;
+    let mut tasks = vec![];
+    for k in 0..64 {
+        let db = app.db.clone();
+        let ctx = nurse.clone();
+        let id = ids[k % ids.len()].clone();
+        tasks.push(tokio::spawn(async move {
+            yorube::cases::store::record_page(&db, &ctx, &id, 50, 60)
+                .await
+                .map(|p| p.child.id)
+        }));
+    }
+    for (k, t) in tasks.into_iter().enumerate() {
+        assert_eq!(t.await.unwrap().unwrap(), ids[k % ids.len()]);
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log").await,
+        before + 64
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(DISTINCT seq) FROM audit_log").await,
+        app.count("SELECT COUNT(*) FROM audit_log").await
+    );
+    assert!(crate::helpers::audit_ok(&app).await, "the chain verifies");
+}
+dual!(concurrent_views_are_all_audited_in_one_chain);
