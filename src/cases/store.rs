@@ -2553,7 +2553,8 @@ pub struct TimelineItem {
 }
 
 /// One chronological view of a child's consultations, plans, referrals, follow-ups,
-/// consents, handovers and indicators (newest first).
+/// consents, handovers, indicators and the optional services used (past events only;
+/// newest first).
 pub async fn timeline(
     db: &Db,
     ctx: &Ctx,
@@ -2574,11 +2575,15 @@ pub async fn timeline(
            UNION ALL SELECT c.created_at, 'consent', a.name, c.purpose, c.recorded_by FROM consents c JOIN agencies a ON a.id = c.agency_id WHERE c.child_id = $1 AND c.tenant_id = $2 \
            UNION ALL SELECT at, 'handover', from_user || ' → ' || to_user, note, from_user FROM handovers WHERE child_id = $1 AND tenant_id = $2 \
            UNION ALL SELECT recorded_at, 'indicator', kind || ' ' || period, CAST(value AS TEXT), recorded_by FROM indicators WHERE child_id = $1 AND tenant_id = $2 \
+           UNION ALL SELECT e.starts_at, 'service', s.name || '（' || e.title || '）', p.person_kind || ' ' || p.relation || ' ' || p.person_name || ' ' || p.status, p.registered_by \
+             FROM service_participants p JOIN service_events e ON e.id = p.event_id JOIN optional_services s ON s.id = e.service_id \
+             WHERE p.child_id = $1 AND p.tenant_id = $2 AND e.starts_at <= $4 \
          ) x ORDER BY at DESC LIMIT $3",
     )
     .bind(child_id)
     .bind(&t)
     .bind(limit)
+    .bind(time::now_db())
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows
@@ -2586,12 +2591,15 @@ pub async fn timeline(
         .map(|r| {
             let kind: String = r.get("kind");
             let mut title: String = r.get("title");
+            let mut body: String = r.get("body");
             if kind == "referral" {
                 if let Some((name, st)) = title.rsplit_once(": ") {
                     title = format!("{name}: {}", model::referral_status_label(st));
                 }
             } else if kind == "follow_up" {
                 title = model::follow_up_label(&title).to_string();
+            } else if kind == "service" {
+                body = crate::services::model::timeline_body(&body);
             } else if kind == "indicator" {
                 if let Some((k, p)) = title.split_once(' ') {
                     let label = model::INDICATOR_KINDS
@@ -2606,7 +2614,7 @@ pub async fn timeline(
                 at: r.get("at"),
                 kind,
                 title,
-                body: r.get("body"),
+                body,
                 by: r.get("who"),
             }
         })
