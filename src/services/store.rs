@@ -109,6 +109,8 @@ pub struct Service {
     pub events: i64,
     pub upcoming_events: i64,
     pub next_date: Option<String>,
+    /// 令和8年2月14日（土）
+    pub next_date_label: Option<String>,
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
@@ -144,6 +146,11 @@ fn service_from_row(r: &sqlx::any::AnyRow) -> Service {
         },
         events: r.get("events"),
         upcoming_events: r.get("upcoming"),
+        next_date_label: r
+            .get::<Option<String>, _>("next_date")
+            .as_deref()
+            .and_then(parse_ymd)
+            .map(model::date_label),
         next_date: r.get("next_date"),
         created_by: r.get("created_by"),
         created_at: r.get("created_at"),
