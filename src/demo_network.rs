@@ -16,6 +16,7 @@ fn id() -> String {
 }
 
 pub async fn clear(tx: &mut Tx, tenant_id: &str) -> AppResult<()> {
+    crate::demo_services::clear(tx, tenant_id).await?;
     sqlx::query("UPDATE users SET contract_id = NULL WHERE tenant_id = $1")
         .bind(tenant_id)
         .execute(&mut **tx)
@@ -333,7 +334,7 @@ pub async fn load(tx: &mut Tx, tenant_id: &str, code: &str) -> AppResult<()> {
         .await?;
     let fy = time::fiscal_year(today);
     let contract = id();
-    sqlx::query("INSERT INTO contracts (id, tenant_id, contractor_name, agency_id, period_from, period_to, services, price, subsidy_percent, committee_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, '相談支援,相互交流支援,介護者支援', 5496000, 50, $7, $8, $8)")
+    sqlx::query("INSERT INTO contracts (id, tenant_id, contractor_name, agency_id, period_from, period_to, services, price, subsidy_percent, committee_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, '相談支援,相互交流支援,就職支援,介護者支援', 5496000, 50, $7, $8, $8)")
         .bind(&contract)
         .bind(tenant_id)
         .bind(hub.as_ref().map(|h| h.1.clone()).unwrap_or_else(|| "NPO法人 デモこどもサポートネット".into()))
@@ -379,5 +380,6 @@ pub async fn load(tx: &mut Tx, tenant_id: &str, code: &str) -> AppResult<()> {
         .execute(&mut **tx)
         .await?;
     }
+    crate::demo_services::load(tx, tenant_id, code, &contract).await?;
     Ok(())
 }

@@ -41,6 +41,12 @@ pub enum Action {
     ManageContracts,
     /// Draft and submit the monthly report of one's own contract (contractors).
     SubmitReports,
+    /// See the optional services (努力義務事業) and their events (contractors: their
+    /// contract's; who takes part needs ViewChildren too).
+    ViewServices,
+    /// Create services and events, register participants (with ManageChildren);
+    /// contractors only under their own contract.
+    ManageServices,
 }
 
 pub fn can(ctx: &Ctx, action: Action) -> bool {
@@ -60,6 +66,8 @@ pub fn can(ctx: &Ctx, action: Action) -> bool {
         (TenantAdmin | Nurse | SupportWorker, ManageNetwork) => true,
         (TenantAdmin, ManageContracts) => true,
         (Contractor, SubmitReports) => true,
+        (TenantAdmin | Nurse | SupportWorker | Contractor | Auditor, ViewServices) => true,
+        (TenantAdmin | Nurse | SupportWorker | Contractor, ManageServices) => true,
         _ => false,
     }
 }
@@ -121,6 +129,24 @@ mod tests {
         let a = ctx(Role::Auditor);
         assert!(can(&a, Action::ViewAudit) && can(&a, Action::ViewUsers));
         assert!(!can(&a, Action::ManageUsers) && !can(&a, Action::ManageTenants));
+    }
+
+    #[test]
+    fn services_are_run_by_staff_and_contractors() {
+        for role in [
+            Role::TenantAdmin,
+            Role::Nurse,
+            Role::SupportWorker,
+            Role::Contractor,
+        ] {
+            assert!(can(&ctx(role), Action::ManageServices), "{role:?}");
+        }
+        assert!(can(&ctx(Role::Auditor), Action::ViewServices));
+        assert!(!can(&ctx(Role::Auditor), Action::ManageServices));
+        for role in [Role::Partner, Role::SystemAdmin] {
+            assert!(!can(&ctx(role), Action::ViewServices), "{role:?}");
+            assert!(!can(&ctx(role), Action::ManageServices), "{role:?}");
+        }
     }
 
     #[test]

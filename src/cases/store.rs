@@ -515,11 +515,14 @@ pub struct RecordPage {
     pub indicators: Vec<Indicator>,
     /// Active staff of the tenant (for the handover form): (user id, "name（role）").
     pub staff: Vec<(String, String)>,
+    /// 努力義務事業 the child and family used or are registered for.
+    pub services: Vec<crate::services::store::ChildUse>,
 }
 
-/// The record page of a child in three queries on one connection: the record with the
+/// The record page of a child in four queries on one connection: the record with the
 /// access check; one UNION of its family, workers, consents, indicators, open
-/// follow-ups, latest plan review and referrals and the tenant's staff; the timeline.
+/// follow-ups, latest plan review and referrals and the tenant's staff; the timeline;
+/// the optional services used.
 /// The read is audited meanwhile. `timeline_limit` items of the timeline; what is due
 /// within `due_days`. (Each query to SQLite is a hand-over to sqlx's worker thread, so
 /// queries are what a page costs; then columns × rows, as sqlx copies every column's name
@@ -562,13 +565,14 @@ pub async fn record_page(
             .await?;
         // Separately: its rows are many, and narrow rows cost less than wide ones.
         let timeline = timeline_on(&mut conn, &t, id, timeline_limit).await?;
+        let services = crate::services::store::child_uses_on(&mut conn, &t, id).await?;
         drop(conn);
-        AppResult::Ok((parts, timeline, today, today_s, until))
+        AppResult::Ok((parts, timeline, services, today, today_s, until))
     };
     let audit = audit::record(db, Entry::new(ctx, Some(&t), "child.view", "child", id));
     let (reads, audited) = tokio::join!(reads, audit);
     audited?;
-    let (parts, timeline, today, today_s, until) = reads?;
+    let (parts, timeline, services, today, today_s, until) = reads?;
 
     let mut input = child_input_from_row(&r);
     let status: String = r.get("status");
@@ -726,6 +730,7 @@ pub async fn record_page(
         due,
         indicators,
         staff: staff_options(staff),
+        services,
     })
 }
 
@@ -2936,7 +2941,8 @@ pub struct TimelineItem {
 }
 
 /// One chronological view of a child's consultations, plans, referrals, follow-ups,
-/// consents, handovers and indicators (newest first).
+/// consents, handovers, indicators and the optional services used (past events only;
+/// newest first).
 pub async fn timeline(
     db: &Db,
     ctx: &Ctx,
@@ -2956,14 +2962,16 @@ async fn timeline_on(
     child_id: &str,
     limit: i64,
 ) -> AppResult<Vec<TimelineItem>> {
-    let rows = sqlx::query(&format!(
-        "SELECT at, kind, title, body, who FROM ({TIMELINE_UNION}) x ORDER BY at DESC, kind, title, body LIMIT $3"
-    ))
-    .bind(child_id)
-    .bind(t)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!("SELECT at, kind, title, body, who FROM ({TIMELINE_UNION}) x ORDER BY at DESC, kind, title, body LIMIT $3")
+    });
+    let rows = sqlx::query(&SQL)
+        .bind(child_id)
+        .bind(t)
+        .bind(limit)
+        .bind(time::now_db())
+        .fetch_all(&mut *conn)
+        .await?;
     Ok(rows
         .iter()
         .map(|r| {
@@ -2979,7 +2987,7 @@ async fn timeline_on(
 }
 
 /// Everything that happened to a child, as (at, kind, title, body, who) rows
-/// ($1 child, $2 tenant).
+/// ($1 child, $2 tenant, $4 now: optional-service events up to now).
 const TIMELINE_UNION: &str = "\
            SELECT at, 'consultation' AS kind, method || '・' || kind || '（' || CAST(minutes AS TEXT) || '分）' AS title, \
              notes || CASE WHEN participants = '' AND topics = '' THEN '' ELSE '（参加: ' || participants || '／話題: ' || topics || '）' END AS body, worker_name AS who \
@@ -2989,7 +2997,10 @@ const TIMELINE_UNION: &str = "\
            UNION ALL SELECT created_at, 'follow_up', kind, note || ' (' || due_date || ')', '' FROM follow_ups WHERE child_id = $1 AND tenant_id = $2 \
            UNION ALL SELECT c.created_at, 'consent', a.name, c.purpose, c.recorded_by FROM consents c JOIN agencies a ON a.id = c.agency_id WHERE c.child_id = $1 AND c.tenant_id = $2 \
            UNION ALL SELECT at, 'handover', from_user || ' → ' || to_user, note, from_user FROM handovers WHERE child_id = $1 AND tenant_id = $2 \
-           UNION ALL SELECT recorded_at, 'indicator', kind || ' ' || period, CAST(value AS TEXT), recorded_by FROM indicators WHERE child_id = $1 AND tenant_id = $2";
+           UNION ALL SELECT recorded_at, 'indicator', kind || ' ' || period, CAST(value AS TEXT), recorded_by FROM indicators WHERE child_id = $1 AND tenant_id = $2 \
+           UNION ALL SELECT e.starts_at, 'service', s.name || '（' || e.title || '）', p.person_kind || ' ' || p.relation || ' ' || p.person_name || ' ' || p.status, p.registered_by \
+             FROM service_participants p JOIN service_events e ON e.id = p.event_id JOIN optional_services s ON s.id = e.service_id \
+             WHERE p.child_id = $1 AND p.tenant_id = $2 AND e.starts_at <= $4";
 
 fn timeline_item(
     at: String,
@@ -2999,12 +3010,15 @@ fn timeline_item(
     by: String,
 ) -> TimelineItem {
     let mut title = title;
+    let mut body = body;
     if kind == "referral" {
         if let Some((name, st)) = title.rsplit_once(": ") {
             title = format!("{name}: {}", model::referral_status_label(st));
         }
     } else if kind == "follow_up" {
         title = model::follow_up_label(&title).to_string();
+    } else if kind == "service" {
+        body = crate::services::model::timeline_body(&body);
     } else if kind == "indicator" {
         if let Some((k, p)) = title.split_once(' ') {
             let label = model::INDICATOR_KINDS

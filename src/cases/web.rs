@@ -375,6 +375,8 @@ struct ShowPage {
     consents: Vec<ConsentView>,
     timeline: Vec<TimelineView>,
     referrals: Vec<Referral>,
+    /// 努力義務事業 used or booked by the child and the family.
+    services: Vec<crate::services::store::ChildUse>,
     due: Vec<Due>,
     agencies: Vec<Opt>,
     staff: Vec<Opt>,
@@ -401,6 +403,7 @@ fn kind_label(k: &str) -> &'static str {
         "consent" => "同意",
         "handover" => "引き継ぎ",
         "indicator" => "指標",
+        "service" => "努力義務事業",
         _ => "記録",
     }
 }
@@ -420,6 +423,7 @@ async fn show_page(
         due,
         indicators: inds,
         staff,
+        services,
     } = store::record_page(&st.db, &a.ctx, id, 200, 120)
         .await
         .page_err(a)?;
@@ -512,6 +516,7 @@ async fn show_page(
             })
             .collect(),
         referrals,
+        services,
         due,
         agencies,
         staff,

@@ -1528,7 +1528,8 @@ pub async fn reports(db: &Db, ctx: &Ctx, contract_id: &str) -> AppResult<Vec<Rep
 }
 
 /// Drafts (or refreshes the figures of) the month's report from the contract staff's
-/// casework: children and families served, consultations, and meetings held.
+/// casework: children and families served, consultations, and meetings held; a new
+/// draft's summary starts with the optional services held under the contract.
 pub async fn draft_report(db: &Db, ctx: &Ctx, contract_id: &str, month: &str) -> AppResult<String> {
     policy::require(ctx, Action::SubmitReports)?;
     let t = ctx.tenant()?.to_string();
@@ -1572,6 +1573,12 @@ pub async fn draft_report(db: &Db, ctx: &Ctx, contract_id: &str, month: &str) ->
         .bind(c.input.committee_id.clone().unwrap_or_default())
         .fetch_all(&db.pool)
         .await?;
+    // The optional services (努力義務事業) run under the contract that month start the
+    // summary of a new draft.
+    let services = {
+        let mut conn = db.pool.acquire().await?;
+        crate::services::store::month_summary(&mut conn, &t, contract_id, &month).await?
+    };
     let mut tx = db.begin_write().await?;
     let existing = sqlx::query("SELECT id, status FROM monthly_reports WHERE contract_id = $1 AND month = $2 AND tenant_id = $3").bind(contract_id).bind(&month).bind(&t).fetch_optional(&mut *tx).await?;
     let id = match existing {
@@ -1591,7 +1598,7 @@ pub async fn draft_report(db: &Db, ctx: &Ctx, contract_id: &str, month: &str) ->
             let id = new_id();
             sqlx::query(
                 "INSERT INTO monthly_reports (id, tenant_id, contract_id, month, children_count, families_count, consultations, support_summary, changes, meetings_held, status, return_reason, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $5, $6, '', '', $7, 'draft', '', $8)",
+                 VALUES ($1, $2, $3, $4, $5, $5, $6, $9, '', $7, 'draft', '', $8)",
             )
             .bind(&id)
             .bind(&t)
@@ -1601,6 +1608,7 @@ pub async fn draft_report(db: &Db, ctx: &Ctx, contract_id: &str, month: &str) ->
             .bind(consultations)
             .bind(meetings.join("、"))
             .bind(time::now_db())
+            .bind(services.unwrap_or_default())
             .execute(&mut *tx)
             .await?;
             id

@@ -45,13 +45,14 @@ pub struct Page {
 
 /// The navigation lists only what exists and what the caller may use.
 pub fn nav_for(ctx: &Ctx, path: &str) -> Vec<NavItem> {
-    let items: [(&'static str, &'static str, Action); 13] = [
+    let items: [(&'static str, &'static str, Action); 14] = [
         ("/", "ホーム", Action::UseApp),
         ("/children", "子ども・家族", Action::ViewChildren),
         ("/follow-ups", "フォローアップ", Action::ViewChildren),
         ("/referrals", "つなぐ支援", Action::ViewChildren),
         ("/agencies", "関係機関", Action::ViewAgencies),
         ("/network", "連携・協議会", Action::ViewNetwork),
+        ("/services", "努力義務事業", Action::ViewServices),
         ("/contracts", "委託・月次報告", Action::SubmitReports),
         (
             "/agencies/mine",
@@ -283,6 +284,13 @@ async fn home(a: Auth) -> Response {
     }
     if policy::can(&a.ctx, Action::ViewNetwork) {
         cards.push(Card { href: "/network", title: "連携・協議会", text: "連携目的と中核機関、協議会の構成員と会議（次第・議事録・アクション）、研修会を準備し、記録します。" });
+    }
+    if policy::can(&a.ctx, Action::ViewServices) {
+        cards.push(Card {
+            href: "/services",
+            title: "努力義務事業",
+            text: "レスパイト・交流会・就職支援などの回（日程）と定員、参加した子ども・きょうだい・家族を記録します。",
+        });
     }
     if policy::can(&a.ctx, Action::SubmitReports) || policy::can(&a.ctx, Action::ManageContracts) {
         cards.push(Card {

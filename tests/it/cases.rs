@@ -628,11 +628,19 @@ async fn record_page_matches_the_separate_reads(app: TestApp) {
             serde_json::to_value(&inds).unwrap()
         );
         assert_eq!(p.staff, store::staff(db, &nurse).await.unwrap());
+        let uses = yorube::services::store::child_uses(db, &nurse, id)
+            .await
+            .unwrap();
+        assert_eq!(
+            serde_json::to_value(&p.services).unwrap(),
+            serde_json::to_value(&uses).unwrap()
+        );
         compared += 1;
     }
     assert!(compared >= 40);
-    // The demo has children with family, consents, referrals, indicators and due items.
-    let mut seen = (false, false, false, false, false);
+    // The demo has children with family, consents, referrals, indicators, due items and
+    // optional services.
+    let mut seen = (false, false, false, false, false, false);
     for id in &ids {
         let p = store::record_page(db, &nurse, id, 200, 120).await.unwrap();
         seen.0 |= !p.child.input.family.is_empty();
@@ -640,16 +648,17 @@ async fn record_page_matches_the_separate_reads(app: TestApp) {
         seen.2 |= !p.referrals.is_empty();
         seen.3 |= !p.indicators.is_empty();
         seen.4 |= !p.due.is_empty();
+        seen.5 |= !p.services.is_empty();
     }
     assert_eq!(
         seen,
-        (true, true, true, true, true),
+        (true, true, true, true, true, true),
         "the comparison covered every part"
     );
-    // Each record_page and get_child above is one audited view.
     let views = app
         .count("SELECT COUNT(*) FROM audit_log WHERE action = 'child.view'")
         .await;
+    // Two record_page calls and one get_child per child, each one audited view.
     assert_eq!(views - views_before, 3 * ids.len() as i64);
     // Another tenant's staff: not found, and nothing audited as a view.
     let other = ctx_of(&app, "nurse@demo-pref").await;

@@ -10,5 +10,6 @@ mod cases;
 mod cli;
 mod network;
 mod registry_io;
+mod services;
 mod tenancy;
 mod web_auth;
