@@ -16,7 +16,8 @@
 #     used as it is: the schema must exist, and it is not dropped afterwards
 #     (`yorube demo` resets the demo data in it).
 #
-# Environment: E2E_KEEP_DATA=1 keeps the temp data dir (and server log) for debugging.
+# Environment: E2E_KEEP_DATA=1 keeps the temp data dir (and server log) for debugging;
+# E2E_ONLY=NAME runs only e2e/tests/NAME.test.mjs.
 set -euo pipefail
 
 usage() { echo "usage: bash e2e/run.sh BINARY [--database-url URL]" >&2; exit 2; }
@@ -134,7 +135,7 @@ echo "e2e: server up at $URL ($DB_KIND)"
 cd "$E2E_DIR/.."
 set +e
 YORUBE_URL=$URL YORUBE_PASSWORD=$PASSWORD YORUBE_DB=$DB_KIND \
-  node --test --test-concurrency=1 e2e/tests/
+  node --test --test-concurrency=1 "e2e/tests/${E2E_ONLY:+$E2E_ONLY.test.mjs}"
 rc=$?
 set -e
 if [[ $rc -ne 0 ]]; then

@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod demo_cases;
 pub mod demo_network;
+pub mod demo_survey;
 pub mod error;
 pub mod network;
 pub mod tenants;

@@ -11,4 +11,5 @@ mod cli;
 mod network;
 mod registry_io;
 mod tenancy;
+mod training_survey;
 mod web_auth;
