@@ -28,6 +28,9 @@ pub async fn clear(tx: &mut Tx, tenant_id: &str) -> AppResult<()> {
         "meetings",
         "council_members",
         "councils",
+        "training_survey_answers",
+        "training_survey_links",
+        "training_surveys",
         "trainings",
         "collaboration_goals",
     ] {
@@ -311,8 +314,9 @@ pub async fn load(tx: &mut Tx, tenant_id: &str, code: &str) -> AppResult<()> {
         {"name": "橋本 剛", "affiliation": "デモ公共職業安定所", "field": "就労", "group": 4, "attended": false},
         {"name": "斎藤 美和", "affiliation": "相談支援事業所", "field": "障害", "group": 1, "attended": true}
     ]);
+    let training = id();
     sqlx::query("INSERT INTO trainings (id, tenant_id, title, date, place, curriculum, scenarios, participants, notes, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)")
-        .bind(id())
+        .bind(&training)
         .bind(tenant_id)
         .bind("関係機関向け研修会（小慢児童等の地域連携）")
         .bind(d(today - Duration::days(20)))
@@ -324,6 +328,7 @@ pub async fn load(tx: &mut Tx, tenant_id: &str, code: &str) -> AppResult<()> {
         .bind(&now)
         .execute(&mut **tx)
         .await?;
+    crate::demo_survey::load(tx, tenant_id, &training, today - Duration::days(20)).await?;
     // The contract with the NPO, its committee (年5回) and monthly reports.
     let committee = id();
     sqlx::query("INSERT INTO councils (id, tenant_id, name, kind, purpose, department, created_at, updated_at) VALUES ($1, $2, '自立支援事業 委員会', '委員会', '委託事業の運営状況を確認し、支援の質を高める（年5回）。', '保健予防課', $3, $3)")

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod demo_cases;
 pub mod demo_network;
 pub mod demo_services;
+pub mod demo_survey;
 pub mod error;
 pub mod network;
 pub mod services;

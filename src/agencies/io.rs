@@ -1740,7 +1740,7 @@ fn reader_strips_quote(v: &str) -> bool {
 }
 
 /// Prefixes `'` to values a spreadsheet would evaluate (OWASP CSV injection).
-fn csv_guard(v: String) -> String {
+pub(crate) fn csv_guard(v: String) -> String {
     if (v.starts_with(CSV_DANGER) && v != "-") || reader_strips_quote(&v) {
         format!("'{v}")
     } else {

@@ -782,6 +782,7 @@ struct TrainingPage {
     attended: usize,
     can_manage: bool,
     errors: Vec<FieldError>,
+    survey_box: Option<super::survey::web::SurveyBox>,
 }
 
 fn training_page_data(
@@ -846,6 +847,7 @@ fn training_page_data(
         participants,
         can_manage: policy::can(&a.ctx, Action::ManageNetwork),
         errors,
+        survey_box: None,
     }
 }
 
@@ -948,19 +950,17 @@ async fn training_create(State(st): State<AppState>, a: Auth, body: Bytes) -> Pa
 async fn training_page(
     State(st): State<AppState>,
     a: Auth,
+    headers: axum::http::HeaderMap,
     Path(id): Path<String>,
     Query(d): Query<Done>,
 ) -> PageResult {
     let t = store::get_training(&st.db, &a.ctx, &id)
         .await
         .page_err(&a)?;
-    Ok(render(&training_page_data(
-        &a,
-        Some(id),
-        t.input,
-        vec![],
-        d.done.as_deref(),
-    )))
+    let survey_box = super::survey::web::training_box(&st, &a, &headers, &id).await;
+    let mut page = training_page_data(&a, Some(id), t.input, vec![], d.done.as_deref());
+    page.survey_box = survey_box;
+    Ok(render(&page))
 }
 
 async fn training_update(

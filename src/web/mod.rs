@@ -66,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::cases::web::routes())
         .merge(crate::network::web::routes())
         .merge(crate::services::web::routes())
+        .merge(crate::network::survey::web::routes())
         .fallback(page_not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -78,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::cases::api::routes())
         .merge(crate::network::api::routes())
         .merge(crate::services::api::routes())
+        .merge(crate::network::survey::api::routes())
         .fallback(api_not_found);
     Router::new()
         .route("/healthz", get(healthz))

@@ -12,4 +12,5 @@ mod network;
 mod registry_io;
 mod services;
 mod tenancy;
+mod training_survey;
 mod web_auth;
