@@ -202,8 +202,9 @@ async fn write_batch(db: &Db, items: Vec<Waiter>) {
 
 /// Appends entries in order, in one transaction. Returns the first sequence number.
 async fn append_all(db: &Db, entries: &[Entry]) -> Result<i64, sqlx::Error> {
-    let mut tx = db.begin_write().await?;
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+    // Takes the head's lock and reads it in one statement (what begin_write does first).
+    let mut tx = db.pool.begin().await?;
+    let head = sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
         .fetch_one(&mut *tx)
         .await?;
     let first: i64 = head.get::<i64, _>("seq") + 1;

@@ -75,10 +75,7 @@ impl Db {
             .with_context(|| format!("データベースURLを解釈できません: {}", redact_url(&url)))?;
         let pool_opts = AnyPoolOptions::new()
             .max_connections(match engine {
-                Engine::Sqlite => std::env::var("YORUBE_SQLITE_POOL")
-                    .ok()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(8),
+                Engine::Sqlite => 8,
                 Engine::Postgres => 16,
             })
             .min_connections(1)
