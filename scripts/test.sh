@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs what the tests need, starts
 # PostgreSQL when it is not running, then runs
-#   1. cargo test: unit tests and integration tests, each store test on SQLite and PostgreSQL;
+#   1. cargo clippy with warnings as errors, then cargo test: unit tests and integration
+#      tests, each store test on SQLite and PostgreSQL;
 #   2. the browser tests (Playwright + Debian's Chromium + axe-core) against a demo
 #      server on SQLite and on PostgreSQL.
 # With CI=true an unreachable PostgreSQL is a failure; elsewhere it is skipped loudly.
@@ -42,7 +43,9 @@ else
   printf '\n!!!!! PostgreSQL at %s is unreachable: the PostgreSQL half of the tests is SKIPPED !!!!!\n\n' "$YORUBE_TEST_DATABASE_URL" >&2
 fi
 
-# --- Rust: unit and integration tests (both engines) ---------------------------
+# --- Rust: lints, then unit and integration tests (both engines) ---------------
+say "cargo clippy (warnings are errors)"
+cargo clippy --locked --all-targets -- -D warnings
 say "cargo test (SQLite and PostgreSQL)"
 cargo test --locked
 

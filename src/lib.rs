@@ -1,6 +1,10 @@
 //! yorube (寄る辺): the web application, JSON API and admin CLI for the
 //! 小児慢性特定疾病児童等自立支援事業. See docs/architecture.md for the layout.
 
+// A page's error carries the caller's navigation so the error page keeps it; it is made
+// at most once per request, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
 pub mod agencies;
 pub mod audit;
 pub mod auth;

@@ -164,7 +164,7 @@ pub fn parse_date(input: &str) -> Option<NaiveDate> {
     };
     let rest = rest.replacen("元", "1", 1);
     let parts: Vec<&str> = rest
-        .split(|c: char| matches!(c, '-' | '/' | '.' | '年' | '月' | '日'))
+        .split(['-', '/', '.', '年', '月', '日'])
         .filter(|p| !p.is_empty())
         .collect();
     if parts.len() != 3 {

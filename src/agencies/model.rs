@@ -315,7 +315,7 @@ pub fn validate(input: &AgencyInput, fields: &[String]) -> Result<AgencyInput, V
                 ));
             }
         }
-        if !c.email.is_empty() && !(c.email.contains('@') && !c.email.contains(' ')) {
+        if !c.email.is_empty() && (!c.email.contains('@') || c.email.contains(' ')) {
             errs.push(FieldError::new(
                 &format!("contacts[{i}]"),
                 format!(

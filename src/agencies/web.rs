@@ -320,6 +320,7 @@ struct FormPage {
     cancel: String,
 }
 
+#[allow(clippy::too_many_arguments)] // one call site per page; a struct would only rename them
 fn form_page(
     a: &Auth,
     heading: &str,

@@ -141,23 +141,23 @@ pub async fn record(db: &Db, e: Entry) -> AppResult<i64> {
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .push((e, tx));
-    loop {
-        tokio::select! {
-            biased;
-            r = &mut rx => return answer(r),
-            guard = batch.flush.lock() => {
-                let items = std::mem::take(
-                    &mut *batch.queue.lock().unwrap_or_else(|p| p.into_inner()),
-                );
-                if !items.is_empty() {
-                    // A task of its own, so that a caller that goes away (a closed
-                    // connection) cannot abandon the others' entries half-way.
-                    let db = db.clone();
-                    let _ = tokio::spawn(async move { write_batch(&db, items).await }).await;
-                }
-                drop(guard);
-                return answer(rx.await);
+    tokio::select! {
+        biased;
+        r = &mut rx => answer(r),
+        guard = batch.flush.lock() => {
+            let items = std::mem::take(
+                &mut *batch.queue.lock().unwrap_or_else(|p| p.into_inner()),
+            );
+            if !items.is_empty() {
+                // A task of its own, so that a caller that goes away (a closed
+                // connection) cannot abandon the others' entries half-way.
+                let db = db.clone();
+                let _ = tokio::spawn(async move { write_batch(&db, items).await }).await;
             }
+            drop(guard);
+            // Ours was in this batch or an earlier one, whose writer answered before
+            // giving up the lock.
+            answer(rx.await)
         }
     }
 }

@@ -12,7 +12,6 @@ use super::store::{
 };
 use crate::web::api::{ApiAuth, ApiError, ApiJson, ApiResult};
 use crate::web::AppState;
-use crate::AppError;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -183,7 +182,6 @@ async fn child_uses(
         )
         .detail("services"),
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     Ok(items(uses))
 }
