@@ -22,6 +22,7 @@ pub mod services;
 pub mod tenants;
 pub mod text;
 pub mod time;
+pub mod validate;
 pub mod web;
 
 pub use error::AppError;

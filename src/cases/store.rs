@@ -12,6 +12,7 @@ use crate::auth::{policy, Action, Ctx, Role};
 use crate::db::{Conn, Db};
 use crate::error::{AppResult, FieldError};
 use crate::text::clean;
+use crate::validate::{check_texts, opt_date};
 use crate::{time, AppError};
 
 pub fn new_id() -> String {
@@ -132,20 +133,6 @@ struct CleanChild {
     birth: NaiveDate,
     cert_from: Option<NaiveDate>,
     cert_to: Option<NaiveDate>,
-}
-
-fn opt_date(field: &str, label: &str, s: &str, errs: &mut Vec<FieldError>) -> Option<NaiveDate> {
-    if s.trim().is_empty() {
-        return None;
-    }
-    let d = time::parse_date(s);
-    if d.is_none() {
-        errs.push(FieldError::new(
-            field,
-            format!("{label}は 2025-04-01 や 令和7年4月1日 の形で入力してください。"),
-        ));
-    }
-    d
 }
 
 fn validate_child(i: &ChildInput) -> Result<CleanChild, Vec<FieldError>> {
@@ -272,14 +259,8 @@ fn validate_child(i: &ChildInput) -> Result<CleanChild, Vec<FieldError>> {
         ("medical_care", &c.medical_care),
         ("household_notes", &c.household_notes),
     ];
-    for (k, v) in texts {
-        if let Some(m) = crate::agencies::model::unsafe_text(v) {
-            errs.push(FieldError::new(k, m));
-        }
-        if v.chars().count() > 4000 {
-            errs.push(FieldError::new(k, "長すぎます（4000文字まで）。"));
-        }
-    }
+    let texts: Vec<(&str, &str)> = texts.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    check_texts(&mut errs, &texts, 4000);
     match birth {
         Some(b) if errs.is_empty() => {
             c.birth_date = b.format("%Y-%m-%d").to_string();
@@ -1377,15 +1358,15 @@ pub async fn add_consultation(
             "同行した先（学校・病院・ハローワークなど）を入力してください。",
         ));
     }
-    for (k, v) in [
-        ("notes", &c.notes),
-        ("next_action", &c.next_action),
-        ("destination", &c.destination),
-    ] {
-        if let Some(m) = crate::agencies::model::unsafe_text(v) {
-            errs.push(FieldError::new(k, m));
-        }
-    }
+    check_texts(
+        &mut errs,
+        &[
+            ("notes", c.notes.as_str()),
+            ("next_action", c.next_action.as_str()),
+            ("destination", c.destination.as_str()),
+        ],
+        10_000,
+    );
     let follow = opt_date(
         "follow_up_date",
         "次回の連絡日",
@@ -1565,17 +1546,17 @@ pub async fn save_plan(db: &Db, ctx: &Ctx, child_id: &str, p: &PlanInput) -> App
             ..a
         });
     }
-    for (k, v) in [
-        ("child_words", &p.child_words),
-        ("guardian_words", &p.guardian_words),
-        ("long_term_goal", &p.long_term_goal),
-        ("short_term_goals", &p.short_term_goals),
-        ("note", &p.note),
-    ] {
-        if let Some(m) = crate::agencies::model::unsafe_text(v) {
-            errs.push(FieldError::new(k, m));
-        }
-    }
+    check_texts(
+        &mut errs,
+        &[
+            ("child_words", p.child_words.as_str()),
+            ("guardian_words", p.guardian_words.as_str()),
+            ("long_term_goal", p.long_term_goal.as_str()),
+            ("short_term_goals", p.short_term_goals.as_str()),
+            ("note", p.note.as_str()),
+        ],
+        10_000,
+    );
     if !errs.is_empty() {
         return Err(AppError::Validation(errs));
     }
@@ -1693,9 +1674,7 @@ pub async fn add_follow_up(
     } else {
         opt_date("due_date", "予定日", due, &mut errs)
     };
-    if let Some(m) = crate::agencies::model::unsafe_text(note) {
-        errs.push(FieldError::new("note", m));
-    }
+    check_texts(&mut errs, &[("note", note)], 10_000);
     let Some(due) = due.filter(|_| errs.is_empty()) else {
         return Err(AppError::Validation(errs));
     };
@@ -2043,11 +2022,14 @@ pub async fn create_referral(
     if clean(&r.purpose).is_empty() {
         errs.push(FieldError::new("purpose", "つなぐ目的を入力してください。"));
     }
-    for (k, v) in [("purpose", &r.purpose), ("message", &r.message)] {
-        if let Some(m) = crate::agencies::model::unsafe_text(v) {
-            errs.push(FieldError::new(k, m));
-        }
-    }
+    check_texts(
+        &mut errs,
+        &[
+            ("purpose", r.purpose.as_str()),
+            ("message", r.message.as_str()),
+        ],
+        10_000,
+    );
     if !errs.is_empty() {
         return Err(AppError::Validation(errs));
     }
@@ -2523,8 +2505,10 @@ pub async fn handover(
             "引き継ぎの要点を書いてください（次の担当者が読みます）。",
         ));
     }
-    if let Some(m) = crate::agencies::model::unsafe_text(note) {
-        return Err(AppError::invalid("note", m));
+    let mut errs = vec![];
+    check_texts(&mut errs, &[("note", note)], 10_000);
+    if !errs.is_empty() {
+        return Err(AppError::Validation(errs));
     }
     let mut tx = begin_child_write(db, ctx, child_id).await?;
     let target = sqlx::query("SELECT id, role, display_name FROM users WHERE id = $1 AND tenant_id = $2 AND disabled_at IS NULL")
@@ -2718,6 +2702,7 @@ pub async fn add_ecomap_node(
     if !(0..=3).contains(&n.strength) {
         errs.push(FieldError::new("strength", "関係の強さを選んでください。"));
     }
+    // Every worksheet field is reported as "ecomap": the form shows one message box.
     for v in [
         &n.agency_name,
         &n.person_name,
@@ -2727,9 +2712,7 @@ pub async fn add_ecomap_node(
         &n.strengths,
         &n.can_do,
     ] {
-        if let Some(m) = crate::agencies::model::unsafe_text(v) {
-            errs.push(FieldError::new("ecomap", m));
-        }
+        check_texts(&mut errs, &[("ecomap", v.as_str())], 2000);
     }
     if !errs.is_empty() {
         return Err(AppError::Validation(errs));
@@ -2898,11 +2881,11 @@ pub async fn add_indicator(
         )),
         _ => {}
     }
-    if let Some(m) = crate::agencies::model::unsafe_text(&period)
-        .or_else(|| crate::agencies::model::unsafe_text(note))
-    {
-        errs.push(FieldError::new("note", m));
-    }
+    check_texts(
+        &mut errs,
+        &[("period", period.as_str()), ("note", note)],
+        2000,
+    );
     if !errs.is_empty() {
         return Err(AppError::Validation(errs));
     }

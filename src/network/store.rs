@@ -11,6 +11,7 @@ use crate::auth::{policy, Action, Ctx, Role};
 use crate::db::Db;
 use crate::error::{AppResult, FieldError};
 use crate::text::clean;
+use crate::validate::{check_texts, opt_date_db};
 use crate::{time, AppError};
 
 fn new_id() -> String {
@@ -25,33 +26,6 @@ fn reader(ctx: &Ctx) -> AppResult<&str> {
 fn writer(ctx: &Ctx) -> AppResult<&str> {
     policy::require(ctx, Action::ManageNetwork)?;
     ctx.tenant()
-}
-
-fn check_texts(errs: &mut Vec<FieldError>, items: &[(&str, &str)]) {
-    for (k, v) in items {
-        if let Some(m) = crate::agencies::model::unsafe_text(v) {
-            errs.push(FieldError::new(k, m));
-        }
-        if v.chars().count() > 10_000 {
-            errs.push(FieldError::new(k, "長すぎます（10000文字まで）。"));
-        }
-    }
-}
-
-fn date_opt(field: &str, label: &str, s: &str, errs: &mut Vec<FieldError>) -> Option<String> {
-    if s.trim().is_empty() {
-        return None;
-    }
-    match time::parse_date(s) {
-        Some(d) => Some(d.format("%Y-%m-%d").to_string()),
-        None => {
-            errs.push(FieldError::new(
-                field,
-                format!("{label}は 2026-01-20 や 令和8年1月20日 の形で入力してください。"),
-            ));
-            None
-        }
-    }
 }
 
 // ---------------------------------------------------------------- goals
@@ -204,7 +178,7 @@ pub async fn save_goals(db: &Db, ctx: &Ctx, g: &GoalsInput) -> AppResult<i64> {
         .chain([g.hub_people.clone(), g.note.clone()])
         .collect();
     let refs: Vec<(&str, &str)> = all.iter().map(|s| ("goals", s.as_str())).collect();
-    check_texts(&mut errs, &refs);
+    check_texts(&mut errs, &refs, 10_000);
     let hub = g.hub_agency_id.clone().filter(|s| !s.is_empty());
     if let Some(h) = &hub {
         let ok: i64 = sqlx::query_scalar(
@@ -439,6 +413,7 @@ pub async fn create_council(db: &Db, ctx: &Ctx, c: &CouncilInput) -> AppResult<S
             ("purpose", &c.purpose),
             ("department", &c.department),
         ],
+        10_000,
     );
     if !errs.is_empty() {
         return Err(AppError::Validation(errs));
@@ -513,8 +488,8 @@ pub async fn add_member(
             "他の協議会の数は 0〜50 で入力してください。",
         ));
     }
-    let from = date_opt("term_from", "任期（開始）", &m.term_from, &mut errs);
-    let to = date_opt("term_to", "任期（終了）", &m.term_to, &mut errs);
+    let from = opt_date_db("term_from", "任期（開始）", &m.term_from, &mut errs);
+    let to = opt_date_db("term_to", "任期（終了）", &m.term_to, &mut errs);
     check_texts(
         &mut errs,
         &[
@@ -523,6 +498,7 @@ pub async fn add_member(
             ("role", &m.role),
             ("specialty", &m.specialty),
         ],
+        10_000,
     );
     if !errs.is_empty() {
         return Err(AppError::Validation(errs));
@@ -730,7 +706,7 @@ fn validate_meeting(m: &MeetingInput) -> Result<(MeetingInput, String), Vec<Fiel
         errs.push(FieldError::new("date", "開催日を入力してください。"));
         None
     } else {
-        date_opt("date", "開催日", &m.date, &mut errs)
+        opt_date_db("date", "開催日", &m.date, &mut errs)
     };
     let tm = crate::text::nfkc(m.time.trim());
     let time_ok =
@@ -768,7 +744,7 @@ fn validate_meeting(m: &MeetingInput) -> Result<(MeetingInput, String), Vec<Fiel
         texts.push(("agenda", &s.title));
         texts.push(("agenda", &s.presenter));
     }
-    check_texts(&mut errs, &texts);
+    check_texts(&mut errs, &texts, 10_000);
     match (date, time_ok) {
         (Some(d), Some(tm)) if errs.is_empty() => Ok((
             MeetingInput {
@@ -875,7 +851,7 @@ pub async fn record_meeting(db: &Db, ctx: &Ctx, id: &str, rec: &MeetingRecord) -
     for a in &attendance {
         texts.push(("attendance", a));
     }
-    check_texts(&mut errs, &texts);
+    check_texts(&mut errs, &texts, 10_000);
     if !errs.is_empty() {
         return Err(AppError::Validation(errs));
     }
@@ -916,10 +892,11 @@ pub async fn add_action(db: &Db, ctx: &Ctx, meeting_id: &str, a: &ActionItem) ->
             "担当（人または機関）を書いてください。",
         ));
     }
-    let due = date_opt("due_date", "期限", &a.due_date, &mut errs);
+    let due = opt_date_db("due_date", "期限", &a.due_date, &mut errs);
     check_texts(
         &mut errs,
         &[("description", &description), ("owner", &owner)],
+        10_000,
     );
     if !errs.is_empty() {
         return Err(AppError::Validation(errs));
@@ -1097,7 +1074,7 @@ fn validate_training(t: &TrainingInput) -> Result<TrainingInput, Vec<FieldError>
         errs.push(FieldError::new("date", "開催日を入力してください。"));
         None
     } else {
-        date_opt("date", "開催日", &t.date, &mut errs)
+        opt_date_db("date", "開催日", &t.date, &mut errs)
     };
     let curriculum: Vec<Session> = t
         .curriculum
@@ -1154,7 +1131,7 @@ fn validate_training(t: &TrainingInput) -> Result<TrainingInput, Vec<FieldError>
         texts.push(("participants", &p.name));
         texts.push(("participants", &p.affiliation));
     }
-    check_texts(&mut errs, &texts);
+    check_texts(&mut errs, &texts, 10_000);
     match date {
         Some(d) if errs.is_empty() => Ok(TrainingInput {
             title,
@@ -1370,8 +1347,8 @@ pub async fn create_contract(db: &Db, ctx: &Ctx, c: &ContractInput) -> AppResult
             "委託先を入力してください。",
         ));
     }
-    let from = date_opt("period_from", "契約期間（開始）", &c.period_from, &mut errs);
-    let to = date_opt("period_to", "契約期間（終了）", &c.period_to, &mut errs);
+    let from = opt_date_db("period_from", "契約期間（開始）", &c.period_from, &mut errs);
+    let to = opt_date_db("period_to", "契約期間（終了）", &c.period_to, &mut errs);
     if from.is_none() || to.is_none() {
         errs.push(FieldError::new(
             "period_from",
@@ -1410,7 +1387,7 @@ pub async fn create_contract(db: &Db, ctx: &Ctx, c: &ContractInput) -> AppResult
             "補助率は 0〜100 % で入力してください。",
         ));
     }
-    check_texts(&mut errs, &[("contractor_name", &name)]);
+    check_texts(&mut errs, &[("contractor_name", &name)], 10_000);
     if !errs.is_empty() {
         return Err(AppError::Validation(errs));
     }
@@ -1641,6 +1618,7 @@ pub async fn save_report(
             ("changes", &r.changes),
             ("meetings_held", &r.meetings_held),
         ],
+        10_000,
     );
     if submit && r.support_summary.trim().is_empty() {
         errs.push(FieldError::new(

@@ -44,14 +44,10 @@ fn scope(ctx: &Ctx, n: usize) -> String {
     }
 }
 
+/// (field, value, longest allowed) each checked by `validate::check_text`.
 fn check_texts(errs: &mut Vec<FieldError>, items: &[(&str, &str, usize)]) {
     for (k, v, max) in items {
-        if let Some(m) = crate::agencies::model::unsafe_text(v) {
-            errs.push(FieldError::new(k, m));
-        }
-        if v.chars().count() > *max {
-            errs.push(FieldError::new(k, format!("長すぎます（{max}文字まで）。")));
-        }
+        crate::validate::check_text(errs, k, v, *max);
     }
 }
 
