@@ -66,6 +66,8 @@ async fn main() -> anyhow::Result<()> {
     let seconds: u64 = arg("--seconds").and_then(|v| v.parse().ok()).unwrap_or(10);
     let pg = arg("--database-url").or_else(|| std::env::var("YORUBE_BENCH_DATABASE_URL").ok());
     let dir = tempfile::tempdir()?;
+    // The PostgreSQL schema made for this run, dropped at the end.
+    let mut drop_schema: Option<(Db, String)> = None;
     let db = match &pg {
         Some(base) => {
             let admin = Db::connect(None, Some(base)).await?;
@@ -73,6 +75,7 @@ async fn main() -> anyhow::Result<()> {
             sqlx::query(&format!("CREATE SCHEMA {schema}"))
                 .execute(&admin.pool)
                 .await?;
+            drop_schema = Some((admin.clone(), schema.clone()));
             let sep = if base.contains('?') { '&' } else { '?' };
             Db::connect(
                 None,
@@ -252,6 +255,12 @@ async fn main() -> anyhow::Result<()> {
             pct(&v, 0.5),
             pct(&v, 0.99)
         );
+    }
+    if let Some((admin, schema)) = drop_schema {
+        db.pool.close().await;
+        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(&admin.pool)
+            .await?;
     }
     Ok(())
 }
