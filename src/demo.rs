@@ -133,6 +133,7 @@ pub async fn run(db: &Db, password_in: Option<&str>) -> AppResult<DemoReport> {
         let n = if t.code == "demo-city" { 42 } else { 21 };
         crate::demo_cases::load(&mut tx, &tenant_id, t.code, n, &staff).await?;
         crate::demo_network::load(&mut tx, &tenant_id, t.code).await?;
+        crate::demo_conferences::load(&mut tx, &tenant_id, t.code).await?;
         audit::append(
             &mut tx,
             Entry::new(

@@ -180,6 +180,14 @@ pub struct Staff {
 
 /// Removes a tenant's casework (the demo reset; never used on real tenants).
 pub async fn clear(tx: &mut Tx, tenant_id: &str) -> AppResult<()> {
+    // Case conferences are meetings of a child (removed with the child, explicitly here).
+    for sql in [
+        "DELETE FROM conference_participants WHERE tenant_id = $1",
+        "DELETE FROM action_items WHERE tenant_id = $1 AND meeting_id IN (SELECT id FROM meetings WHERE child_id IS NOT NULL)",
+        "DELETE FROM meetings WHERE tenant_id = $1 AND child_id IS NOT NULL",
+    ] {
+        sqlx::query(sql).bind(tenant_id).execute(&mut **tx).await?;
+    }
     for table in [
         "ecomap_nodes",
         "indicators",

@@ -24,6 +24,7 @@ pub async fn clear(tx: &mut Tx, tenant_id: &str) -> AppResult<()> {
     for table in [
         "monthly_reports",
         "contracts",
+        "conference_participants",
         "action_items",
         "meetings",
         "council_members",
@@ -233,18 +234,20 @@ pub async fn load(tx: &mut Tx, tenant_id: &str, code: &str) -> AppResult<()> {
         (&held, held_at, "連携目的（案）について意見交換。学校との情報共有の手順を具体化すべきとの意見が多かった。家族会から、きょうだい児の相談先を協議会として周知してほしいとの要望。", "・連携目的を第2版に更新する\n・就学・進学の連携場面に教育委員会と家族会を加える", r#"["森田 健","青木 真理子","木下 恵美","村上 由紀","長谷川 聡"]"#),
         (&next, today + Duration::days(30), "", "", "[]"),
     ] {
-        sqlx::query("INSERT INTO meetings (id, tenant_id, council_id, kind, title, starts_at, duration_minutes, place, online, agenda, attendance, minutes, decisions, created_by, created_at, updated_at) VALUES ($1, $2, $3, 'council', $4, $5, 60, $6, 1, $7, $8, $9, $10, '佐藤 由美', $11, $11)")
+        let local = format!("{}T14:00", d(date));
+        sqlx::query("INSERT INTO meetings (id, tenant_id, council_id, kind, title, starts_at, starts_utc, duration_minutes, place, online, agenda, attendance, minutes, decisions, created_by, created_at, updated_at) VALUES ($1, $2, $3, 'council', $4, $5, $12, 60, $6, 1, $7, $8, $9, $10, '佐藤 由美', $11, $11)")
             .bind(mid.as_str())
             .bind(tenant_id)
             .bind(&council)
             .bind(if *mid == held { "地域支援協議会 第1回" } else { "地域支援協議会 第2回" })
-            .bind(format!("{}T14:00", d(date)))
+            .bind(&local)
             .bind(place)
             .bind(&agenda)
             .bind(attendance)
             .bind(minutes)
             .bind(decisions)
             .bind(&now)
+            .bind(time::jst_local_to_db(&local))
             .execute(&mut **tx)
             .await?;
     }

@@ -35,6 +35,27 @@ pub fn today_jst() -> NaiveDate {
     now().with_timezone(&jst()).date_naive()
 }
 
+/// A local time in Japan as meetings keep it (2026-01-20T14:00, or a date alone) in
+/// 和暦: 令和8年1月20日 14:00.
+pub fn format_local_stamp(s: &str) -> String {
+    match (
+        s.get(..10)
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+        s.get(11..16),
+    ) {
+        (Some(d), Some(t)) => format!("{} {t}", format_wareki(d)),
+        (Some(d), None) => format_wareki(d),
+        _ => s.to_string(),
+    }
+}
+
+/// The stored (UTC) form of a local time in Japan written `2026-01-20T14:00`, as
+/// meetings keep their start: `2026-01-20T05:00:00.000000Z`.
+pub fn jst_local_to_db(local: &str) -> Option<String> {
+    let t = chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M").ok()?;
+    Some(to_db((t - Duration::hours(9)).and_utc()))
+}
+
 /// 2026年11月26日 10:41 (JST) from a stored timestamp.
 pub fn format_datetime(s: &str) -> String {
     match from_db(s) {
@@ -198,6 +219,15 @@ pub fn parse_date(input: &str) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_meeting_times_in_utc() {
+        assert_eq!(
+            jst_local_to_db("2026-01-20T05:00").as_deref(),
+            Some("2026-01-19T20:00:00.000000Z")
+        );
+        assert_eq!(jst_local_to_db("2026-01-20"), None);
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

@@ -64,7 +64,11 @@ pub async fn child_access(conn: &mut Conn, ctx: &Ctx, child_id: &str) -> AppResu
 }
 
 /// A write transaction on one child, after checking write access.
-async fn begin_child_write(db: &Db, ctx: &Ctx, child_id: &str) -> AppResult<crate::db::Tx> {
+pub(crate) async fn begin_child_write(
+    db: &Db,
+    ctx: &Ctx,
+    child_id: &str,
+) -> AppResult<crate::db::Tx> {
     policy::require(ctx, Action::ManageChildren)?;
     let mut tx = db.begin_write().await?;
     child_access(&mut tx, ctx, child_id).await?;
@@ -498,12 +502,14 @@ pub struct RecordPage {
     pub staff: Vec<(String, String)>,
     /// 努力義務事業 the child and family used or are registered for.
     pub services: Vec<crate::services::store::ChildUse>,
+    /// The child's case conferences (ケース会議), newest first.
+    pub conferences: Vec<crate::conferences::store::ConferenceSummary>,
 }
 
 /// The record page of a child in four queries on one connection: the record with the
 /// access check; one UNION of its family, workers, consents, indicators, open
-/// follow-ups, latest plan review and referrals and the tenant's staff; the timeline;
-/// the optional services used.
+/// follow-ups, latest plan review, referrals, case conferences and the tenant's staff;
+/// the timeline; the optional services used.
 /// The read is audited meanwhile. `timeline_limit` items of the timeline; what is due
 /// within `due_days`. (Each query to SQLite is a hand-over to sqlx's worker thread, so
 /// queries are what a page costs; then columns × rows, as sqlx copies every column's name
@@ -561,6 +567,8 @@ pub async fn record_page(
         (vec![], vec![], vec![], vec![], vec![]);
     let (mut follow_ups, mut review) = (vec![], None);
     let mut referrals = vec![];
+    let mut conferences = vec![];
+    let now = time::now_db();
     let child_name: String = r.get("name");
     let text = |p: &sqlx::any::AnyRow, c: &str| p.get::<Option<String>, _>(c).unwrap_or_default();
     for p in &parts {
@@ -619,6 +627,19 @@ pub async fn record_page(
                 follow_ups.push((text(p, "a"), text(p, "b"), text(p, "c"), text(p, "d")))
             }
             "review" => review = Some(text(p, "a")),
+            "conference" => conferences.push(crate::conferences::store::summary(
+                text(p, "a"),
+                id.to_string(),
+                text(p, "b"),
+                text(p, "f"),
+                text(p, "c"),
+                p.get("d"),
+                n("n1"),
+                text(p, "e"),
+                n("n2") != 0,
+                p.get("n3"),
+                &now,
+            )),
             "staff" => staff.push((text(p, "c"), text(p, "b"), text(p, "a"))),
             "referral" => {
                 let f = |c: &str| text(p, c);
@@ -651,6 +672,7 @@ pub async fn record_page(
     // Newest first, as the referral list orders them.
     referrals.sort_by(|a, b| (&b.updated_at, &b.id).cmp(&(&a.updated_at, &a.id)));
     referrals.truncate(500);
+    crate::conferences::store::sort_summaries(&mut conferences);
 
     // What is due for this child, by the same rules as the follow-up list.
     let name = input.name.clone();
@@ -712,6 +734,7 @@ pub async fn record_page(
         indicators,
         staff: staff_options(staff),
         services,
+        conferences,
     })
 }
 
@@ -722,7 +745,10 @@ static RECORD_PARTS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         "{RECORD_PARTS_BASE} \
 UNION ALL SELECT 'referral', r.id, r.agency_id, a.name, r.purpose, r.shared_items, r.message, r.status, r.reason, r.outcome, \
   r.created_by, r.created_at, r.updated_at, NULL, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
-  FROM referrals r JOIN agencies a ON a.id = r.agency_id WHERE r.child_id = $1 AND r.tenant_id = $2"
+  FROM referrals r JOIN agencies a ON a.id = r.agency_id WHERE r.child_id = $1 AND r.tenant_id = $2 \
+UNION ALL SELECT 'conference', m.id, m.title, m.starts_at, m.starts_utc, m.place, m.purpose, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+  m.duration_minutes, m.online, m.reflected_revision \
+  FROM meetings m WHERE m.child_id = $1 AND m.tenant_id = $2 AND m.kind = 'case_conference'"
     )
 });
 
@@ -752,7 +778,7 @@ UNION ALL SELECT 'staff', id, display_name, role, NULL, NULL, NULL, NULL, NULL, 
   CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
   FROM users WHERE tenant_id = $2 AND disabled_at IS NULL AND role IN ('nurse', 'support_worker', 'contractor', 'tenant_admin')";
 
-async fn load_child(conn: &mut Conn, t: &str, id: &str) -> AppResult<Child> {
+pub(crate) async fn load_child(conn: &mut Conn, t: &str, id: &str) -> AppResult<Child> {
     let r = sqlx::query(&format!(
         "SELECT {CHILD_COLS} FROM children WHERE id = $1 AND tenant_id = $2"
     ))
@@ -812,7 +838,11 @@ async fn load_child(conn: &mut Conn, t: &str, id: &str) -> AppResult<Child> {
     })
 }
 
-async fn load_consents(conn: &mut Conn, t: &str, child_id: &str) -> AppResult<Vec<Consent>> {
+pub(crate) async fn load_consents(
+    conn: &mut Conn,
+    t: &str,
+    child_id: &str,
+) -> AppResult<Vec<Consent>> {
     let today = time::today_jst().format("%Y-%m-%d").to_string();
     let rows = sqlx::query(
         "SELECT c.id, c.agency_id, a.name AS agency_name, c.purpose, c.items, c.valid_from, c.valid_to, c.method, c.given_by, \
@@ -2279,41 +2309,19 @@ pub struct SharedRecord {
     pub consultations: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct ReferralDetail {
-    #[serde(flatten)]
-    pub referral: Referral,
-    /// For partners: only the consented items. For workers: the same view (what the agency sees).
-    pub shared: SharedRecord,
-}
-
-pub async fn get_referral(db: &Db, ctx: &Ctx, id: &str) -> AppResult<ReferralDetail> {
-    let t = ctx.tenant()?.to_string();
-    let row = sqlx::query(&format!(
-        "SELECT {REFERRAL_COLS} WHERE r.id = $1 AND r.tenant_id = $2"
-    ))
-    .bind(id)
-    .bind(&t)
-    .fetch_optional(&db.pool)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    let mut referral = referral_from_row(&row);
-    let mut conn = db.pool.acquire().await?;
-    if ctx.role == Role::Partner {
-        policy::require(ctx, Action::ReceiveReferrals)?;
-        if ctx.agency_id.as_deref() != Some(referral.agency_id.as_str()) {
-            return Err(AppError::NotFound);
-        }
-    } else {
-        child_access(&mut conn, ctx, &referral.child_id).await?;
-    }
-    let visible = visible_items(&mut conn, &t, &referral).await?;
-    let child = load_child(&mut conn, &t, &referral.child_id).await?;
+/// The part of a child's record made of the given consent items (referrals show what
+/// the receiving agency may see; case conferences what every participating agency may).
+pub(crate) async fn shared_record_on(
+    conn: &mut Conn,
+    t: &str,
+    child: &Child,
+    items: &[String],
+) -> AppResult<SharedRecord> {
     let mut shared = SharedRecord {
-        items: visible.clone(),
+        items: items.to_vec(),
         ..Default::default()
     };
-    let has = |k: &str| visible.iter().any(|i| i == k);
+    let has = |k: &str| items.iter().any(|i| i == k);
     if has("basic") {
         shared.name = Some(child.input.name.clone());
         shared.reading = Some(child.input.reading.clone());
@@ -2326,8 +2334,6 @@ pub async fn get_referral(db: &Db, ctx: &Ctx, id: &str) -> AppResult<ReferralDet
             .iter()
             .find(|f| f.is_guardian)
             .map(|f| format!("{}（{}） {}", f.name, f.relation, f.phone));
-    } else if ctx.role == Role::Partner {
-        referral.child_name = "（氏名は共有されていません）".into();
     }
     if has("disease") {
         shared.disease_group = Some(
@@ -2369,16 +2375,16 @@ pub async fn get_referral(db: &Db, ctx: &Ctx, id: &str) -> AppResult<ReferralDet
     }
     if has("plan") {
         let p: Option<String> = sqlx::query_scalar("SELECT long_term_goal FROM support_plans WHERE child_id = $1 AND tenant_id = $2 ORDER BY revision DESC LIMIT 1")
-            .bind(&referral.child_id)
-            .bind(&t)
+            .bind(&child.id)
+            .bind(t)
             .fetch_optional(&mut *conn)
             .await?;
         shared.plan = p;
     }
     if has("consultations") {
         let rows = sqlx::query("SELECT at, method, notes FROM consultations WHERE child_id = $1 AND tenant_id = $2 ORDER BY at DESC LIMIT 5")
-            .bind(&referral.child_id)
-            .bind(&t)
+            .bind(&child.id)
+            .bind(t)
             .fetch_all(&mut *conn)
             .await?;
         shared.consultations = Some(
@@ -2393,6 +2399,43 @@ pub async fn get_referral(db: &Db, ctx: &Ctx, id: &str) -> AppResult<ReferralDet
                 })
                 .collect(),
         );
+    }
+    Ok(shared)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReferralDetail {
+    #[serde(flatten)]
+    pub referral: Referral,
+    /// For partners: only the consented items. For workers: the same view (what the agency sees).
+    pub shared: SharedRecord,
+}
+
+pub async fn get_referral(db: &Db, ctx: &Ctx, id: &str) -> AppResult<ReferralDetail> {
+    let t = ctx.tenant()?.to_string();
+    let row = sqlx::query(&format!(
+        "SELECT {REFERRAL_COLS} WHERE r.id = $1 AND r.tenant_id = $2"
+    ))
+    .bind(id)
+    .bind(&t)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let mut referral = referral_from_row(&row);
+    let mut conn = db.pool.acquire().await?;
+    if ctx.role == Role::Partner {
+        policy::require(ctx, Action::ReceiveReferrals)?;
+        if ctx.agency_id.as_deref() != Some(referral.agency_id.as_str()) {
+            return Err(AppError::NotFound);
+        }
+    } else {
+        child_access(&mut conn, ctx, &referral.child_id).await?;
+    }
+    let visible = visible_items(&mut conn, &t, &referral).await?;
+    let child = load_child(&mut conn, &t, &referral.child_id).await?;
+    let shared = shared_record_on(&mut conn, &t, &child, &visible).await?;
+    if ctx.role == Role::Partner && shared.name.is_none() {
+        referral.child_name = "（氏名は共有されていません）".into();
     }
     let events = sqlx::query("SELECT at, actor, from_status, to_status, note FROM referral_events WHERE referral_id = $1 AND tenant_id = $2 ORDER BY at")
         .bind(id)
@@ -2924,8 +2967,8 @@ pub struct TimelineItem {
 }
 
 /// One chronological view of a child's consultations, plans, referrals, follow-ups,
-/// consents, handovers, indicators and the optional services used (past events only;
-/// newest first).
+/// consents, handovers, indicators, the optional services used and the case conferences
+/// held (past events only; newest first).
 pub async fn timeline(
     db: &Db,
     ctx: &Ctx,
@@ -2970,7 +3013,7 @@ async fn timeline_on(
 }
 
 /// Everything that happened to a child, as (at, kind, title, body, who) rows
-/// ($1 child, $2 tenant, $4 now: optional-service events up to now).
+/// ($1 child, $2 tenant, $4 now: optional-service events and case conferences up to now).
 const TIMELINE_UNION: &str = "\
            SELECT at, 'consultation' AS kind, method || '・' || kind || '（' || CAST(minutes AS TEXT) || '分）' AS title, \
              notes || CASE WHEN participants = '' AND topics = '' THEN '' ELSE '（参加: ' || participants || '／話題: ' || topics || '）' END AS body, worker_name AS who \
@@ -2983,7 +3026,10 @@ const TIMELINE_UNION: &str = "\
            UNION ALL SELECT recorded_at, 'indicator', kind || ' ' || period, CAST(value AS TEXT), recorded_by FROM indicators WHERE child_id = $1 AND tenant_id = $2 \
            UNION ALL SELECT e.starts_at, 'service', s.name || '（' || e.title || '）', p.person_kind || ' ' || p.relation || ' ' || p.person_name || ' ' || p.status, p.registered_by \
              FROM service_participants p JOIN service_events e ON e.id = p.event_id JOIN optional_services s ON s.id = e.service_id \
-             WHERE p.child_id = $1 AND p.tenant_id = $2 AND e.starts_at <= $4";
+             WHERE p.child_id = $1 AND p.tenant_id = $2 AND e.starts_at <= $4 \
+           UNION ALL SELECT m.starts_utc, 'conference', m.title, \
+             m.purpose || CASE WHEN m.reflected_revision IS NULL THEN '' ELSE '（結果を自立支援計画 第' || CAST(m.reflected_revision AS TEXT) || '版に反映）' END, m.created_by \
+             FROM meetings m WHERE m.child_id = $1 AND m.tenant_id = $2 AND m.kind = 'case_conference' AND m.starts_utc <= $4";
 
 fn timeline_item(
     at: String,

@@ -377,6 +377,8 @@ struct ShowPage {
     referrals: Vec<Referral>,
     /// 努力義務事業 used or booked by the child and the family.
     services: Vec<crate::services::store::ChildUse>,
+    /// ケース会議, newest first.
+    conferences: Vec<crate::conferences::store::ConferenceSummary>,
     due: Vec<Due>,
     agencies: Vec<Opt>,
     staff: Vec<Opt>,
@@ -404,6 +406,7 @@ fn kind_label(k: &str) -> &'static str {
         "handover" => "引き継ぎ",
         "indicator" => "指標",
         "service" => "努力義務事業",
+        "conference" => "ケース会議",
         _ => "記録",
     }
 }
@@ -424,6 +427,7 @@ async fn show_page(
         indicators: inds,
         staff,
         services,
+        conferences,
     } = store::record_page(&st.db, &a.ctx, id, 200, 120)
         .await
         .page_err(a)?;
@@ -517,6 +521,7 @@ async fn show_page(
             .collect(),
         referrals,
         services,
+        conferences,
         due,
         agencies,
         staff,

@@ -696,7 +696,12 @@ fn meeting_summary(r: &sqlx::any::AnyRow) -> MeetingSummary {
     }
 }
 
-fn validate_meeting(m: &MeetingInput) -> Result<(MeetingInput, String), Vec<FieldError>> {
+/// Checks a meeting's title, date, time, length and agenda (which must fit the length);
+/// returns the cleaned input and the start as typed (JST, `2026-01-20T14:00`). Case
+/// conferences use it too.
+pub(crate) fn validate_meeting(
+    m: &MeetingInput,
+) -> Result<(MeetingInput, String), Vec<FieldError>> {
     let mut errs = vec![];
     let title = clean(&m.title);
     if title.is_empty() {
@@ -779,8 +784,8 @@ pub async fn create_meeting(db: &Db, ctx: &Ctx, kind: &str, m: &MeetingInput) ->
     let id = new_id();
     let now = time::now_db();
     sqlx::query(
-        "INSERT INTO meetings (id, tenant_id, council_id, kind, title, starts_at, duration_minutes, place, online, agenda, attendance, minutes, decisions, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '[]', '', '', $11, $12, $12)",
+        "INSERT INTO meetings (id, tenant_id, council_id, kind, title, starts_at, starts_utc, duration_minutes, place, online, agenda, attendance, minutes, decisions, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '[]', '', '', $12, $13, $13)",
     )
     .bind(&id)
     .bind(&t)
@@ -788,6 +793,7 @@ pub async fn create_meeting(db: &Db, ctx: &Ctx, kind: &str, m: &MeetingInput) ->
     .bind(kind)
     .bind(&m.title)
     .bind(&starts_at)
+    .bind(time::jst_local_to_db(&starts_at))
     .bind(m.duration_minutes)
     .bind(&m.place)
     .bind(m.online as i64)
@@ -902,12 +908,14 @@ pub async fn add_action(db: &Db, ctx: &Ctx, meeting_id: &str, a: &ActionItem) ->
         return Err(AppError::Validation(errs));
     }
     let mut tx = db.begin_write().await?;
-    let ok: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM meetings WHERE id = $1 AND tenant_id = $2")
-            .bind(meeting_id)
-            .bind(&t)
-            .fetch_one(&mut *tx)
-            .await?;
+    // A case conference's outcomes are part of a child's record (conferences::store).
+    let ok: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM meetings WHERE id = $1 AND tenant_id = $2 AND kind <> 'case_conference'",
+    )
+    .bind(meeting_id)
+    .bind(&t)
+    .fetch_one(&mut *tx)
+    .await?;
     if ok == 0 {
         return Err(AppError::NotFound);
     }
@@ -935,7 +943,8 @@ pub async fn set_action_done(db: &Db, ctx: &Ctx, action_id: &str, done: bool) ->
     let t = writer(ctx)?.to_string();
     let mut tx = db.begin_write().await?;
     let n = sqlx::query(
-        "UPDATE action_items SET status = $1, done_at = $2 WHERE id = $3 AND tenant_id = $4",
+        "UPDATE action_items SET status = $1, done_at = $2 WHERE id = $3 AND tenant_id = $4 \
+         AND meeting_id IN (SELECT m.id FROM meetings m WHERE m.tenant_id = $4 AND m.kind <> 'case_conference')",
     )
     .bind(if done { "done" } else { "open" })
     .bind(done.then(time::now_db))
@@ -963,6 +972,7 @@ pub async fn set_action_done(db: &Db, ctx: &Ctx, action_id: &str, done: bool) ->
 }
 
 /// Action items of one meeting, or all open ones of the tenant (followed up until done).
+/// Case conferences' outcomes are not among them: they belong to a child's record.
 pub async fn action_items(
     db: &Db,
     ctx: &Ctx,
@@ -971,7 +981,8 @@ pub async fn action_items(
 ) -> AppResult<Vec<ActionItem>> {
     let t = reader(ctx)?;
     let mut sql = String::from(
-        "SELECT a.id, a.meeting_id, m.title, a.description, a.owner, a.due_date, a.status FROM action_items a JOIN meetings m ON m.id = a.meeting_id WHERE a.tenant_id = $1",
+        "SELECT a.id, a.meeting_id, m.title, a.description, a.owner, a.due_date, a.status FROM action_items a JOIN meetings m ON m.id = a.meeting_id \
+         WHERE a.tenant_id = $1 AND m.kind <> 'case_conference'",
     );
     sql.push_str(if meeting_id.is_some() {
         " AND a.meeting_id = $2"

@@ -81,16 +81,9 @@ struct Done {
     done: Option<String>,
 }
 
-fn stamp(s: &str) -> String {
-    // 2026-01-20T14:00 → 2026年1月20日 14:00
-    match (
-        s.get(..10).and_then(crate::cases::store::parse_ymd),
-        s.get(11..16),
-    ) {
-        (Some(d), Some(t)) => format!("{} {t}", crate::time::format_wareki(d)),
-        (Some(d), None) => crate::time::format_wareki(d),
-        _ => s.to_string(),
-    }
+pub(crate) fn stamp(s: &str) -> String {
+    // 2026-01-20T14:00 → 令和8年1月20日 14:00
+    crate::time::format_local_stamp(s)
 }
 
 // ---------------------------------------------------------------- hub
@@ -389,7 +382,7 @@ struct CouncilPage {
     errors: Vec<FieldError>,
 }
 
-fn seg_rows(segs: &[Segment], min: usize) -> Vec<SegRow> {
+pub(crate) fn seg_rows(segs: &[Segment], min: usize) -> Vec<SegRow> {
     let mut out: Vec<SegRow> = segs
         .iter()
         .enumerate()
@@ -519,7 +512,7 @@ async fn member_remove(
     Ok(Redirect::to(&format!("/councils/{id}?done=member#members")).into_response())
 }
 
-fn meeting_from_form(p: &[(String, String)]) -> (MeetingInput, Vec<FieldError>) {
+pub(crate) fn meeting_from_form(p: &[(String, String)]) -> (MeetingInput, Vec<FieldError>) {
     let mut errs = vec![];
     let mut agenda = vec![];
     for i in 0..20 {

@@ -635,12 +635,20 @@ async fn record_page_matches_the_separate_reads(app: TestApp) {
             serde_json::to_value(&p.services).unwrap(),
             serde_json::to_value(&uses).unwrap()
         );
+        let confs = yorube::conferences::store::list_for_child(db, &nurse, id)
+            .await
+            .unwrap();
+        assert_eq!(
+            serde_json::to_value(&p.conferences).unwrap(),
+            serde_json::to_value(&confs).unwrap(),
+            "case conferences of {id}"
+        );
         compared += 1;
     }
     assert!(compared >= 40);
-    // The demo has children with family, consents, referrals, indicators, due items and
-    // optional services.
-    let mut seen = (false, false, false, false, false, false);
+    // The demo has children with family, consents, referrals, indicators, due items,
+    // optional services and case conferences.
+    let mut seen = (false, false, false, false, false, false, false);
     for id in &ids {
         let p = store::record_page(db, &nurse, id, 200, 120).await.unwrap();
         seen.0 |= !p.child.input.family.is_empty();
@@ -649,17 +657,19 @@ async fn record_page_matches_the_separate_reads(app: TestApp) {
         seen.3 |= !p.indicators.is_empty();
         seen.4 |= !p.due.is_empty();
         seen.5 |= !p.services.is_empty();
+        seen.6 |= !p.conferences.is_empty();
     }
     assert_eq!(
         seen,
-        (true, true, true, true, true, true),
+        (true, true, true, true, true, true, true),
         "the comparison covered every part"
     );
     let views = app
         .count("SELECT COUNT(*) FROM audit_log WHERE action = 'child.view'")
         .await;
-    // Two record_page calls and one get_child per child, each one audited view.
-    assert_eq!(views - views_before, 3 * ids.len() as i64);
+    // Two record_page calls, one get_child and one list of case conferences per child,
+    // each one audited view.
+    assert_eq!(views - views_before, 4 * ids.len() as i64);
     // Another tenant's staff: not found, and nothing audited as a view.
     let other = ctx_of(&app, "nurse@demo-pref").await;
     let err = store::record_page(db, &other, &ids[0], 200, 120)

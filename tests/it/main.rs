@@ -8,6 +8,7 @@ mod api_auth;
 mod audit_chain;
 mod cases;
 mod cli;
+mod conferences;
 mod network;
 mod registry_io;
 mod services;
