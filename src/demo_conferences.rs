@@ -12,6 +12,9 @@ use crate::db::Tx;
 use crate::error::AppResult;
 use crate::time;
 
+/// (kind, user, agency, name, affiliation) of a participant.
+type Person = (&'static str, Option<String>, Option<String>, String, String);
+
 fn id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
@@ -134,7 +137,7 @@ pub async fn load(tx: &mut Tx, tenant_id: &str, code: &str) -> AppResult<()> {
         .execute(&mut **tx)
         .await?;
         let attended = i64::from(*mid == held);
-        let mut people: Vec<(&str, Option<String>, Option<String>, String, String)> = staff
+        let mut people: Vec<Person> = staff
             .iter()
             .map(|s| ("staff", Some(s.0.clone()), None, s.1.clone(), label(&s.2)))
             .collect();
