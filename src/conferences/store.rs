@@ -22,14 +22,10 @@ fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// Each (field, value, longest length) checked by `validate::check_text`.
 fn check_texts(errs: &mut Vec<FieldError>, items: &[(&str, &str, usize)]) {
     for (k, v, max) in items {
-        if let Some(m) = crate::agencies::model::unsafe_text(v) {
-            errs.push(FieldError::new(k, m));
-        }
-        if v.chars().count() > *max {
-            errs.push(FieldError::new(k, format!("長すぎます（{max}文字まで）。")));
-        }
+        crate::validate::check_text(errs, k, v, *max);
     }
 }
 
@@ -945,20 +941,7 @@ pub async fn add_outcome(db: &Db, ctx: &Ctx, id: &str, o: &OutcomeInput) -> AppR
             "担当（人または機関）を入力してください。",
         ));
     }
-    let due = if o.due_date.trim().is_empty() {
-        None
-    } else {
-        match time::parse_date(&o.due_date) {
-            Some(d) => Some(d.format("%Y-%m-%d").to_string()),
-            None => {
-                errs.push(FieldError::new(
-                    "due_date",
-                    "期限は 2026-01-20 や 令和8年1月20日 の形で入力してください。",
-                ));
-                None
-            }
-        }
-    };
+    let due = crate::validate::opt_date_db("due_date", "期限", &o.due_date, &mut errs);
     check_texts(
         &mut errs,
         &[("description", &description, 1000), ("owner", &owner, 200)],
