@@ -506,10 +506,10 @@ pub struct RecordPage {
     pub conferences: Vec<crate::conferences::store::ConferenceSummary>,
 }
 
-/// The record page of a child in four queries on one connection: the record with the
+/// The record page of a child in three queries on one connection: the record with the
 /// access check; one UNION of its family, workers, consents, indicators, open
-/// follow-ups, latest plan review, referrals, case conferences and the tenant's staff;
-/// the timeline; the optional services used.
+/// follow-ups, latest plan review, referrals, case conferences, optional services used
+/// and the tenant's staff; the timeline.
 /// The read is audited meanwhile. `timeline_limit` items of the timeline; what is due
 /// within `due_days`. (Each query to SQLite is a hand-over to sqlx's worker thread, so
 /// queries are what a page costs; then columns × rows, as sqlx copies every column's name
@@ -552,14 +552,13 @@ pub async fn record_page(
             .await?;
         // Separately: its rows are many, and narrow rows cost less than wide ones.
         let timeline = timeline_on(&mut conn, &t, id, timeline_limit).await?;
-        let services = crate::services::store::child_uses_on(&mut conn, &t, id).await?;
         drop(conn);
-        AppResult::Ok((parts, timeline, services, today, today_s, until))
+        AppResult::Ok((parts, timeline, today, today_s, until))
     };
     let audit = audit::record(db, Entry::new(ctx, Some(&t), "child.view", "child", id));
     let (reads, audited) = tokio::join!(reads, audit);
     audited?;
-    let (parts, timeline, services, today, today_s, until) = reads?;
+    let (parts, timeline, today, today_s, until) = reads?;
 
     let mut input = child_input_from_row(&r);
     let status: String = r.get("status");
@@ -568,6 +567,8 @@ pub async fn record_page(
     let (mut follow_ups, mut review) = (vec![], None);
     let mut referrals = vec![];
     let mut conferences = vec![];
+    let mut services = vec![];
+    let services_today = crate::services::store::today();
     let now = time::now_db();
     let child_name: String = r.get("name");
     let text = |p: &sqlx::any::AnyRow, c: &str| p.get::<Option<String>, _>(c).unwrap_or_default();
@@ -641,6 +642,55 @@ pub async fn record_page(
                 &now,
             )),
             "staff" => staff.push((text(p, "c"), text(p, "b"), text(p, "a"))),
+            "service" => {
+                // h: "date start end"; j: "person_kind status created_at" (no spaces within).
+                let when = text(p, "h");
+                let mut w = when.splitn(3, ' ').map(str::to_string);
+                let who = text(p, "j");
+                let mut k = who.splitn(3, ' ').map(str::to_string);
+                let (date, start, end) = (
+                    w.next().unwrap_or_default(),
+                    w.next().unwrap_or_default(),
+                    w.next().unwrap_or_default(),
+                );
+                let (person_kind, st, created) = (
+                    k.next().unwrap_or_default(),
+                    k.next().unwrap_or_default(),
+                    k.next().unwrap_or_default(),
+                );
+                let f = |c: &str| text(p, c);
+                let u = crate::services::store::child_use(
+                    [
+                        f("a"),
+                        f("b"),
+                        f("c"),
+                        f("d"),
+                        f("e"),
+                        f("g"),
+                        date,
+                        start,
+                        end,
+                        f("i"),
+                        person_kind,
+                        f("k"),
+                        f("l"),
+                        st,
+                    ],
+                    p.get("f"),
+                    &services_today,
+                );
+                // The order of child_uses: newest event first, then person kind, then
+                // registration.
+                services.push((
+                    (
+                        text(p, "m"),
+                        u.person_kind.clone(),
+                        created,
+                        u.participant_id.clone(),
+                    ),
+                    u,
+                ));
+            }
             "referral" => {
                 let f = |c: &str| text(p, c);
                 referrals.push(referral_from([
@@ -673,6 +723,12 @@ pub async fn record_page(
     referrals.sort_by(|a, b| (&b.updated_at, &b.id).cmp(&(&a.updated_at, &a.id)));
     referrals.truncate(500);
     crate::conferences::store::sort_summaries(&mut conferences);
+    services.sort_by(|a, b| {
+        let (x, y) = (&a.0, &b.0);
+        y.0.cmp(&x.0)
+            .then_with(|| (&x.1, &x.2, &x.3).cmp(&(&y.1, &y.2, &y.3)))
+    });
+    let services = services.into_iter().map(|(_, u)| u).collect();
 
     // What is due for this child, by the same rules as the follow-up list.
     let name = input.name.clone();
@@ -748,7 +804,14 @@ UNION ALL SELECT 'referral', r.id, r.agency_id, a.name, r.purpose, r.shared_item
   FROM referrals r JOIN agencies a ON a.id = r.agency_id WHERE r.child_id = $1 AND r.tenant_id = $2 \
 UNION ALL SELECT 'conference', m.id, m.title, m.starts_at, m.starts_utc, m.place, m.purpose, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
   m.duration_minutes, m.online, m.reflected_revision \
-  FROM meetings m WHERE m.child_id = $1 AND m.tenant_id = $2 AND m.kind = 'case_conference'"
+  FROM meetings m WHERE m.child_id = $1 AND m.tenant_id = $2 AND m.kind = 'case_conference' \
+UNION ALL SELECT 'service', p.id, p.event_id, e.service_id, s.name, s.kind, c.contractor_name, e.title, \
+  e.date || ' ' || e.start_time || ' ' || e.end_time, e.place, p.person_kind || ' ' || p.status || ' ' || p.created_at, \
+  p.relation, p.person_name, e.starts_at, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
+  FROM service_participants p JOIN service_events e ON e.id = p.event_id AND e.tenant_id = p.tenant_id \
+  JOIN optional_services s ON s.id = e.service_id AND s.tenant_id = e.tenant_id \
+  LEFT JOIN contracts c ON c.id = s.contract_id AND c.tenant_id = s.tenant_id \
+  WHERE p.child_id = $1 AND p.tenant_id = $2"
     )
 });
 

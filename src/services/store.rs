@@ -51,7 +51,7 @@ fn check_texts(errs: &mut Vec<FieldError>, items: &[(&str, &str, usize)]) {
     }
 }
 
-fn today() -> String {
+pub(crate) fn today() -> String {
     time::today_jst().format("%Y-%m-%d").to_string()
 }
 
@@ -1151,7 +1151,7 @@ pub async fn child_uses_on(
          FROM service_participants p JOIN service_events e ON e.id = p.event_id AND e.tenant_id = p.tenant_id \
          JOIN optional_services s ON s.id = e.service_id AND s.tenant_id = e.tenant_id \
          LEFT JOIN contracts c ON c.id = s.contract_id AND c.tenant_id = s.tenant_id \
-         WHERE p.child_id = $1 AND p.tenant_id = $2 ORDER BY e.starts_at DESC, p.person_kind, p.created_at",
+         WHERE p.child_id = $1 AND p.tenant_id = $2 ORDER BY e.starts_at DESC, p.person_kind, p.created_at, p.id",
     )
     .bind(child_id)
     .bind(t)
@@ -1161,36 +1161,61 @@ pub async fn child_uses_on(
     Ok(rows
         .iter()
         .map(|r| {
-            let kind: String = r.get("kind");
-            let pk: String = r.get("person_kind");
-            let status: String = r.get("status");
-            let date: String = r.get("date");
-            ChildUse {
-                participant_id: r.get("id"),
-                event_id: r.get("event_id"),
-                service_id: r.get("service_id"),
-                service_name: r.get("service_name"),
-                kind_label: model::kind_label(&kind).to_string(),
-                kind,
-                run_by: run_by(r.get("contractor_name")),
-                event_title: r.get("title"),
-                date_label: parse_ymd(&date)
-                    .map(model::date_label)
-                    .unwrap_or_else(|| date.clone()),
-                upcoming: date.as_str() >= today.as_str(),
-                date,
-                start_time: r.get("start_time"),
-                end_time: r.get("end_time"),
-                place: r.get("place"),
-                person_kind_label: model::person_kind_label(&pk).to_string(),
-                person_kind: pk,
-                relation: r.get("relation"),
-                person_name: r.get("person_name"),
-                status_label: model::status_label(&status).to_string(),
-                status,
-            }
+            child_use(
+                [
+                    "id",
+                    "event_id",
+                    "service_id",
+                    "service_name",
+                    "kind",
+                    "title",
+                    "date",
+                    "start_time",
+                    "end_time",
+                    "place",
+                    "person_kind",
+                    "relation",
+                    "person_name",
+                    "status",
+                ]
+                .map(|c| r.get::<String, _>(c)),
+                r.get("contractor_name"),
+                &today,
+            )
         })
         .collect())
+}
+
+/// A use from its fields in this order: participant id, event id, service id, service
+/// name, kind, event title, date, start, end, place, person kind, relation, person name,
+/// status; then the contractor running it (None: the tenant itself).
+pub fn child_use(f: [String; 14], contractor: Option<String>, today: &str) -> ChildUse {
+    let [participant_id, event_id, service_id, service_name, kind, event_title, date, start_time, end_time, place, pk, relation, person_name, status] =
+        f;
+    ChildUse {
+        participant_id,
+        event_id,
+        service_id,
+        service_name,
+        kind_label: model::kind_label(&kind).to_string(),
+        kind,
+        run_by: run_by(contractor),
+        event_title,
+        date_label: parse_ymd(&date)
+            .map(model::date_label)
+            .unwrap_or_else(|| date.clone()),
+        upcoming: date.as_str() >= today,
+        date,
+        start_time,
+        end_time,
+        place,
+        person_kind_label: model::person_kind_label(&pk).to_string(),
+        person_kind: pk,
+        relation,
+        person_name,
+        status_label: model::status_label(&status).to_string(),
+        status,
+    }
 }
 
 /// Children (and their families) the caller may register, found by name or reading,
