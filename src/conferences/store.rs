@@ -168,6 +168,8 @@ pub struct Outcome {
     pub description: String,
     pub owner: String,
     pub due_date: String,
+    /// due_date for people: 令和8年12月6日 (empty when there is none).
+    pub due_label: String,
     /// open / done
     pub status: String,
     pub overdue: bool,
@@ -376,6 +378,11 @@ async fn outcomes_on(conn: &mut Conn, t: &str, meeting_id: &str) -> AppResult<Ve
                 description: r.get("description"),
                 owner: r.get("owner"),
                 overdue: status == "open" && due.as_deref().is_some_and(|d| d < today.as_str()),
+                due_label: due
+                    .as_deref()
+                    .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                    .map(time::format_wareki)
+                    .unwrap_or_default(),
                 due_date: due.unwrap_or_default(),
                 status,
                 plan_revision: r.get("plan_revision"),
