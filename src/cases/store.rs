@@ -75,6 +75,25 @@ pub(crate) async fn begin_child_write(
     Ok(tx)
 }
 
+/// Ends a write to a child's record: appends its audit entry (`action` on the child,
+/// with `detail`) in the same transaction and commits both.
+async fn commit_child_write(
+    mut tx: crate::db::Tx,
+    ctx: &Ctx,
+    t: &str,
+    action: &str,
+    child_id: &str,
+    detail: &str,
+) -> AppResult<()> {
+    audit::append(
+        &mut tx,
+        Entry::new(ctx, Some(t), action, "child", child_id).detail(detail),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 // ---------------------------------------------------------------- children
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -1161,12 +1180,7 @@ pub async fn update_child(
         family_rows(&t, id, &i.family),
     )
     .await?;
-    audit::append(
-        &mut tx,
-        Entry::new(ctx, Some(&t), "child.update", "child", id),
-    )
-    .await?;
-    tx.commit().await?;
+    commit_child_write(tx, ctx, &t, "child.update", id, "").await?;
     Ok(())
 }
 
@@ -1276,16 +1290,15 @@ pub async fn add_consent(
     .bind(time::now_db())
     .execute(&mut *tx)
     .await?;
-    audit::append(
-        &mut tx,
-        Entry::new(ctx, Some(&t), "consent.create", "child", child_id).detail(&format!(
-            "{} {}",
-            c.agency_id,
-            items.join(",")
-        )),
+    commit_child_write(
+        tx,
+        ctx,
+        &t,
+        "consent.create",
+        child_id,
+        &format!("{} {}", c.agency_id, items.join(",")),
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -1318,12 +1331,7 @@ pub async fn revoke_consent(
     if n == 0 {
         return Err(AppError::NotFound);
     }
-    audit::append(
-        &mut tx,
-        Entry::new(ctx, Some(&t), "consent.revoke", "child", child_id).detail(consent_id),
-    )
-    .await?;
-    tx.commit().await?;
+    commit_child_write(tx, ctx, &t, "consent.revoke", child_id, consent_id).await?;
     Ok(())
 }
 
@@ -1513,12 +1521,7 @@ pub async fn add_consultation(
         )
         .await?;
     }
-    audit::append(
-        &mut tx,
-        Entry::new(ctx, Some(&t), "consultation.create", "child", child_id).detail(&id),
-    )
-    .await?;
-    tx.commit().await?;
+    commit_child_write(tx, ctx, &t, "consultation.create", child_id, &id).await?;
     Ok(id)
 }
 
@@ -1678,12 +1681,7 @@ pub async fn save_plan(db: &Db, ctx: &Ctx, child_id: &str, p: &PlanInput) -> App
     .bind(time::now_db())
     .execute(&mut *tx)
     .await?;
-    audit::append(
-        &mut tx,
-        Entry::new(ctx, Some(&t), "plan.save", "child", child_id).detail(&format!("第{rev}版")),
-    )
-    .await?;
-    tx.commit().await?;
+    commit_child_write(tx, ctx, &t, "plan.save", child_id, &format!("第{rev}版")).await?;
     Ok(rev)
 }
 
@@ -1782,12 +1780,7 @@ pub async fn add_follow_up(
         Some(&ctx.user_id),
     )
     .await?;
-    audit::append(
-        &mut tx,
-        Entry::new(ctx, Some(&t), "follow_up.create", "child", child_id).detail(&id),
-    )
-    .await?;
-    tx.commit().await?;
+    commit_child_write(tx, ctx, &t, "follow_up.create", child_id, &id).await?;
     Ok(id)
 }
 
@@ -1811,12 +1804,7 @@ pub async fn complete_follow_up(
     if n == 0 {
         return Err(AppError::NotFound);
     }
-    audit::append(
-        &mut tx,
-        Entry::new(ctx, Some(&t), "follow_up.done", "child", child_id).detail(follow_up_id),
-    )
-    .await?;
-    tx.commit().await?;
+    commit_child_write(tx, ctx, &t, "follow_up.done", child_id, follow_up_id).await?;
     Ok(())
 }
 
@@ -2179,13 +2167,15 @@ pub async fn create_referral(
     .execute(&mut *tx)
     .await?;
     insert_event(&mut tx, &t, &id, ctx, "", "sent", "").await?;
-    audit::append(
-        &mut tx,
-        Entry::new(ctx, Some(&t), "referral.create", "child", child_id)
-            .detail(&format!("{} → {}", id, r.agency_id)),
+    commit_child_write(
+        tx,
+        ctx,
+        &t,
+        "referral.create",
+        child_id,
+        &format!("{} → {}", id, r.agency_id),
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -2584,13 +2574,15 @@ pub async fn transition_referral(
         .collect::<Vec<_>>()
         .join(" / ");
     insert_event(&mut tx, &t, id, ctx, &from, to, &note).await?;
-    audit::append(
-        &mut tx,
-        Entry::new(ctx, Some(&t), "referral.status", "child", &child_id)
-            .detail(&format!("{id}: {from} → {to}")),
+    commit_child_write(
+        tx,
+        ctx,
+        &t,
+        "referral.status",
+        &child_id,
+        &format!("{id}: {from} → {to}"),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -2663,12 +2655,7 @@ pub async fn handover(
         .bind(&now)
         .execute(&mut *tx)
         .await?;
-    audit::append(
-        &mut tx,
-        Entry::new(ctx, Some(&t), "child.handover", "child", child_id).detail(to_user),
-    )
-    .await?;
-    tx.commit().await?;
+    commit_child_write(tx, ctx, &t, "child.handover", child_id, to_user).await?;
     Ok(())
 }
 
@@ -2882,12 +2869,7 @@ pub async fn add_ecomap_node(
     .bind(time::now_db())
     .execute(&mut *tx)
     .await?;
-    audit::append(
-        &mut tx,
-        Entry::new(ctx, Some(&t), "ecomap.add", "child", child_id).detail(&id),
-    )
-    .await?;
-    tx.commit().await?;
+    commit_child_write(tx, ctx, &t, "ecomap.add", child_id, &id).await?;
     Ok(id)
 }
 
@@ -2910,12 +2892,7 @@ pub async fn remove_ecomap_node(
     if n == 0 {
         return Err(AppError::NotFound);
     }
-    audit::append(
-        &mut tx,
-        Entry::new(ctx, Some(&t), "ecomap.remove", "child", child_id).detail(node_id),
-    )
-    .await?;
-    tx.commit().await?;
+    commit_child_write(tx, ctx, &t, "ecomap.remove", child_id, node_id).await?;
     Ok(())
 }
 
@@ -3008,13 +2985,15 @@ pub async fn add_indicator(
         .bind(time::now_db())
         .execute(&mut *tx)
         .await?;
-    audit::append(
-        &mut tx,
-        Entry::new(ctx, Some(&t), "indicator.add", "child", child_id)
-            .detail(&format!("{kind} {period} {value}")),
+    commit_child_write(
+        tx,
+        ctx,
+        &t,
+        "indicator.add",
+        child_id,
+        &format!("{kind} {period} {value}"),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
