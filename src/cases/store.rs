@@ -77,7 +77,7 @@ pub(crate) async fn begin_child_write(
 
 /// Ends a write to a child's record: appends its audit entry (`action` on the child,
 /// with `detail`) in the same transaction and commits both.
-async fn commit_child_write(
+pub(crate) async fn commit_child_write(
     mut tx: crate::db::Tx,
     ctx: &Ctx,
     t: &str,
@@ -1066,12 +1066,7 @@ pub async fn create_child(db: &Db, ctx: &Ctx, input: &ChildInput) -> AppResult<C
         .bind(&now)
         .execute(&mut *tx)
         .await?;
-    audit::append(
-        &mut tx,
-        Entry::new(ctx, Some(&t), "child.create", "child", &id),
-    )
-    .await?;
-    tx.commit().await?;
+    commit_child_write(tx, ctx, &t, "child.create", &id, "").await?;
     let (_, warning) = eligibility_text(&c.input.birth_date, c.input.certified_at_18);
     Ok(Created {
         id,

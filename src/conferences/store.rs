@@ -789,16 +789,15 @@ pub async fn create(db: &Db, ctx: &Ctx, child_id: &str, c: &ConferenceInput) -> 
     for p in &clean_ps {
         insert_participant(&mut tx, ctx, &t, &id, p).await?;
     }
-    audit::append(
-        &mut tx,
-        Entry::new(ctx, Some(&t), "conference.create", "child", child_id).detail(&format!(
-            "{id} {}（参加者 {} 人）",
-            m.title,
-            clean_ps.len()
-        )),
+    cases::commit_child_write(
+        tx,
+        ctx,
+        &t,
+        "conference.create",
+        child_id,
+        &format!("{id} {}（参加者 {} 人）", m.title, clean_ps.len()),
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -818,19 +817,15 @@ pub async fn add_participant(
         Err(m) => return Err(AppError::invalid("participants", m)),
     };
     let pid = insert_participant(&mut tx, ctx, &t, id, &cp).await?;
-    audit::append(
-        &mut tx,
-        Entry::new(
-            ctx,
-            Some(&t),
-            "conference.participant_add",
-            "child",
-            &child_id,
-        )
-        .detail(&format!("{id} {}", cp.label())),
+    cases::commit_child_write(
+        tx,
+        ctx,
+        &t,
+        "conference.participant_add",
+        &child_id,
+        &format!("{id} {}", cp.label()),
     )
     .await?;
-    tx.commit().await?;
     Ok(pid)
 }
 
@@ -853,19 +848,15 @@ pub async fn remove_participant(
     if n == 0 {
         return Err(AppError::NotFound);
     }
-    audit::append(
-        &mut tx,
-        Entry::new(
-            ctx,
-            Some(&t),
-            "conference.participant_remove",
-            "child",
-            &child_id,
-        )
-        .detail(&format!("{id} {participant_id}")),
+    cases::commit_child_write(
+        tx,
+        ctx,
+        &t,
+        "conference.participant_remove",
+        &child_id,
+        &format!("{id} {participant_id}"),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -922,12 +913,7 @@ pub async fn record(db: &Db, ctx: &Ctx, id: &str, rec: &ConferenceRecord) -> App
     .bind(&t)
     .execute(&mut *tx)
     .await?;
-    audit::append(
-        &mut tx,
-        Entry::new(ctx, Some(&t), "conference.record", "child", &child_id).detail(id),
-    )
-    .await?;
-    tx.commit().await?;
+    cases::commit_child_write(tx, ctx, &t, "conference.record", &child_id, id).await?;
     Ok(())
 }
 
@@ -968,13 +954,15 @@ pub async fn add_outcome(db: &Db, ctx: &Ctx, id: &str, o: &OutcomeInput) -> AppR
         .bind(time::now_db())
         .execute(&mut *tx)
         .await?;
-    audit::append(
-        &mut tx,
-        Entry::new(ctx, Some(&t), "conference.outcome_add", "child", &child_id)
-            .detail(&format!("{id} {oid}")),
+    cases::commit_child_write(
+        tx,
+        ctx,
+        &t,
+        "conference.outcome_add",
+        &child_id,
+        &format!("{id} {oid}"),
     )
     .await?;
-    tx.commit().await?;
     Ok(oid)
 }
 
@@ -1000,23 +988,19 @@ pub async fn set_outcome_done(
     if n == 0 {
         return Err(AppError::NotFound);
     }
-    audit::append(
-        &mut tx,
-        Entry::new(
-            ctx,
-            Some(&t),
-            if done {
-                "conference.outcome_done"
-            } else {
-                "conference.outcome_reopen"
-            },
-            "child",
-            &child_id,
-        )
-        .detail(&format!("{id} {outcome_id}")),
+    cases::commit_child_write(
+        tx,
+        ctx,
+        &t,
+        if done {
+            "conference.outcome_done"
+        } else {
+            "conference.outcome_reopen"
+        },
+        &child_id,
+        &format!("{id} {outcome_id}"),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -1027,15 +1011,15 @@ pub async fn set_outcome_done(
 pub async fn reflect(db: &Db, ctx: &Ctx, id: &str) -> AppResult<Reflected> {
     let (mut tx, t, child_id, _) = conference_write(db, ctx, id).await?;
     let r = reflect_on(&mut tx, &t, id, &ctx.display_name).await?;
-    audit::append(
-        &mut tx,
-        Entry::new(ctx, Some(&t), "conference.reflect", "child", &child_id).detail(&format!(
-            "{id} → 自立支援計画 第{}版（{} 件）",
-            r.revision, r.added
-        )),
+    cases::commit_child_write(
+        tx,
+        ctx,
+        &t,
+        "conference.reflect",
+        &child_id,
+        &format!("{id} → 自立支援計画 第{}版（{} 件）", r.revision, r.added),
     )
     .await?;
-    tx.commit().await?;
     Ok(r)
 }
 

@@ -1006,19 +1006,22 @@ pub async fn register(
             }
         })
         .collect();
-    audit::append(
-        &mut tx,
-        Entry::new(ctx, Some(&t), "service.register", "child", child_id).detail(&format!(
+    crate::cases::store::commit_child_write(
+        tx,
+        ctx,
+        &t,
+        "service.register",
+        child_id,
+        &format!(
             "{} {} {}（回 {}）: {}",
             ev.service_name,
             ev.date,
             ev.title,
             ev.id,
             who.join("・")
-        )),
+        ),
     )
     .await?;
-    tx.commit().await?;
     Ok(ids)
 }
 
@@ -1067,18 +1070,21 @@ pub async fn set_status(db: &Db, ctx: &Ctx, participant_id: &str, status: &str) 
     .execute(&mut *tx)
     .await?;
     let _ = name;
-    audit::append(
-        &mut tx,
-        Entry::new(ctx, Some(&t), "service.attendance", "child", &child_id).detail(&format!(
+    crate::cases::store::commit_child_write(
+        tx,
+        ctx,
+        &t,
+        "service.attendance",
+        &child_id,
+        &format!(
             "{} {}（回 {}）: {}",
             ev.service_name,
             ev.date,
             ev.id,
             model::status_label(status)
-        )),
+        ),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -1093,13 +1099,15 @@ pub async fn cancel(db: &Db, ctx: &Ctx, participant_id: &str) -> AppResult<Strin
         .bind(&t)
         .execute(&mut *tx)
         .await?;
-    audit::append(
-        &mut tx,
-        Entry::new(ctx, Some(&t), "service.cancel", "child", &child_id)
-            .detail(&format!("{} {}（回 {}）", ev.service_name, ev.date, ev.id)),
+    crate::cases::store::commit_child_write(
+        tx,
+        ctx,
+        &t,
+        "service.cancel",
+        &child_id,
+        &format!("{} {}（回 {}）", ev.service_name, ev.date, ev.id),
     )
     .await?;
-    tx.commit().await?;
     Ok(ev.id)
 }
 
