@@ -6,4 +6,6 @@ pub mod chart;
 pub mod ecomap;
 pub mod model;
 pub mod store;
+#[cfg(test)]
+pub(crate) mod svg_check;
 pub mod web;
