@@ -129,3 +129,64 @@ pub fn sha256_hex(s: &str) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(s.as_bytes()))
 }
+
+/// How long a session or API token found in the database is remembered, so that a busy
+/// caller costs no lookup query per request. A sign-out, revocation, disabled user or
+/// new password in this process forgets at once; in another process it takes effect
+/// within this time.
+pub const REMEMBER: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Lookups remembered for `REMEMBER`, by the SHA-256 of their secret (at most 10,000;
+/// beyond that everything is forgotten at once).
+pub struct Remembered<V> {
+    map: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, V)>>,
+    >,
+}
+
+impl<V: Clone> Default for Remembered<V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<V: Clone> Remembered<V> {
+    pub const fn new() -> Self {
+        Remembered {
+            map: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, (std::time::Instant, V)>> {
+        self.map
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The value remembered for `key`, if it is younger than `REMEMBER`.
+    pub fn get(&self, key: &str) -> Option<V> {
+        self.lock()
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < REMEMBER)
+            .map(|(_, v)| v.clone())
+    }
+
+    pub fn insert(&self, key: String, value: V) {
+        let mut m = self.lock();
+        if m.len() > 10_000 {
+            m.clear();
+        }
+        m.insert(key, (std::time::Instant::now(), value));
+    }
+
+    pub fn remove(&self, key: &str) {
+        self.lock().remove(key);
+    }
+
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+}

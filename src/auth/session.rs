@@ -176,48 +176,33 @@ pub enum Lookup {
     Missing,
 }
 
-/// A session found in the database is remembered this long, so that a page costs no
-/// session query while someone works. Sign-out, a disabled user or a new password in
-/// this process forget it at once; in another process they take effect within this time.
-const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
-
+/// A session found in the database, remembered for `auth::REMEMBER`.
+#[derive(Clone)]
 struct Cached {
-    at: std::time::Instant,
     ctx: Ctx,
     csrf: String,
     expires: chrono::DateTime<chrono::Utc>,
     created: chrono::DateTime<chrono::Utc>,
 }
 
-type Cache = std::collections::HashMap<String, Cached>;
-static CACHE: std::sync::OnceLock<std::sync::Mutex<Cache>> = std::sync::OnceLock::new();
-
-fn cache() -> std::sync::MutexGuard<'static, Cache> {
-    CACHE
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-}
+static CACHE: super::Remembered<Cached> = super::Remembered::new();
 
 /// Forgets every remembered session (after a sign-out elsewhere, a disabled user, a
 /// new password).
 pub fn forget_all() {
-    cache().clear();
+    CACHE.clear();
 }
 
 /// Finds the session of a cookie token, and slides its idle expiry forward (at most
 /// once a minute, to keep reads cheap).
 pub async fn lookup(db: &Db, token: &str, idle_minutes: i64) -> AppResult<Lookup> {
     let th = sha256_hex(token);
-    if let Some(c) = cache().get(&th) {
+    if let Some(c) = CACHE.get(&th) {
         let now = time::now();
-        if c.at.elapsed() < CACHE_TTL
-            && c.expires > now
-            && now - c.created <= Duration::hours(ABSOLUTE_HOURS)
-        {
+        if c.expires > now && now - c.created <= Duration::hours(ABSOLUTE_HOURS) {
             return Ok(Lookup::Active {
-                ctx: c.ctx.clone(),
-                csrf: c.csrf.clone(),
+                ctx: c.ctx,
+                csrf: c.csrf,
             });
         }
     }
@@ -266,14 +251,9 @@ async fn lookup_uncached(db: &Db, th: &str, idle_minutes: i64) -> AppResult<Look
             .execute(&db.pool)
             .await?;
     }
-    let mut c = cache();
-    if c.len() > 10_000 {
-        c.clear();
-    }
-    c.insert(
+    CACHE.insert(
         th.to_string(),
         Cached {
-            at: std::time::Instant::now(),
             ctx: ctx.clone(),
             csrf: csrf.clone(),
             expires,
@@ -285,7 +265,7 @@ async fn lookup_uncached(db: &Db, th: &str, idle_minutes: i64) -> AppResult<Look
 
 /// Ends a session (sign-out) and audits it.
 pub async fn end(db: &Db, ctx: &Ctx, token: &str) -> AppResult<()> {
-    cache().remove(&sha256_hex(token));
+    CACHE.remove(&sha256_hex(token));
     let mut tx = db.begin_write().await?;
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(sha256_hex(token))
@@ -304,6 +284,6 @@ pub async fn end(db: &Db, ctx: &Ctx, token: &str) -> AppResult<()> {
     )
     .await?;
     tx.commit().await?;
-    cache().remove(&sha256_hex(token));
+    CACHE.remove(&sha256_hex(token));
     Ok(())
 }

@@ -47,43 +47,25 @@ pub async fn issue(db: &Db, ctx: &Ctx) -> AppResult<Issued> {
     Ok(Issued { token, expires_at })
 }
 
-/// Resolved tokens are remembered this long, so that a busy API client costs no
-/// database query per request. A revocation, a disabled user or a new password in
-/// this process clears the memory at once; in another process it takes effect within
-/// this time.
-pub const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+/// Resolved tokens (caller, token id), remembered for `auth::REMEMBER`.
+static CACHE: super::Remembered<(Ctx, String)> = super::Remembered::new();
 
-type Cache = std::collections::HashMap<String, (std::time::Instant, Ctx, String)>;
-static CACHE: std::sync::OnceLock<std::sync::Mutex<Cache>> = std::sync::OnceLock::new();
-
-fn cache() -> &'static std::sync::Mutex<Cache> {
-    CACHE.get_or_init(Default::default)
-}
-
-/// Forgets every remembered token (after a revocation, a disabled user, a new password).
+/// Forgets every remembered token and session (after a revocation, a disabled user, a
+/// new password).
 pub fn forget_all() {
-    if let Ok(mut c) = cache().lock() {
-        c.clear();
-    }
+    CACHE.clear();
     super::session::forget_all();
 }
 
 /// The caller of a bearer token, when it is valid, unrevoked and its user active.
 pub async fn resolve(db: &Db, token: &str) -> AppResult<Option<(Ctx, String)>> {
     let key = sha256_hex(token);
-    if let Ok(c) = cache().lock() {
-        if let Some((at, ctx, id)) = c.get(&key) {
-            if at.elapsed() < CACHE_TTL {
-                return Ok(Some((ctx.clone(), id.clone())));
-            }
-        }
+    if let Some(found) = CACHE.get(&key) {
+        return Ok(Some(found));
     }
     let found = resolve_uncached(db, token).await?;
-    if let (Some((ctx, id)), Ok(mut c)) = (&found, cache().lock()) {
-        if c.len() > 10_000 {
-            c.clear();
-        }
-        c.insert(key, (std::time::Instant::now(), ctx.clone(), id.clone()));
+    if let Some(f) = &found {
+        CACHE.insert(key, f.clone());
     }
     Ok(found)
 }

@@ -587,7 +587,6 @@ pub async fn record_page(
     let mut referrals = vec![];
     let mut conferences = vec![];
     let mut services = vec![];
-    let services_today = crate::services::store::today();
     let now = time::now_db();
     let child_name: String = r.get("name");
     let text = |p: &sqlx::any::AnyRow, c: &str| p.get::<Option<String>, _>(c).unwrap_or_default();
@@ -696,7 +695,7 @@ pub async fn record_page(
                         st,
                     ],
                     p.get("f"),
-                    &services_today,
+                    &today_s,
                 );
                 // The order of child_uses: newest event first, then person kind, then
                 // registration.

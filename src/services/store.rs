@@ -51,7 +51,7 @@ fn check_texts(errs: &mut Vec<FieldError>, items: &[(&str, &str, usize)]) {
     }
 }
 
-pub(crate) fn today() -> String {
+fn today() -> String {
     time::today_jst().format("%Y-%m-%d").to_string()
 }
 
