@@ -400,15 +400,14 @@ pub async fn commit(
         .bind(batch_id)
         .execute(&mut *tx)
         .await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, Some(&t), "agency.import", "import_batch", batch_id).detail(&format!(
             "{}: 新規{} 統合{} 重複スキップ{} 連携場面{}",
             p.filename, out.created, out.merged, out.skipped_duplicates, out.scene_links
         )),
     )
     .await?;
-    tx.commit().await?;
     super::search::note_local_write(ctx.tenant_id.as_deref().unwrap_or(""));
     if out.created + out.merged > 1000 {
         db.optimize().await?;

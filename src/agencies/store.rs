@@ -512,12 +512,11 @@ pub async fn create(db: &Db, ctx: &Ctx, input: &AgencyInput) -> AppResult<String
         vec![history_row(&t, &id, 1, "create", &ctx.login, &a, &now)],
     )
     .await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, Some(&t), "agency.create", "agency", &id).detail(&a.name),
     )
     .await?;
-    tx.commit().await?;
     super::search::note_local_write(ctx.tenant_id.as_deref().unwrap_or(""));
     let _ = v;
     Ok(id)
@@ -652,12 +651,11 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: &str) -> AppResult<()> {
         )],
     )
     .await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, Some(&t), "agency.delete", "agency", id).detail(&agency.input.name),
     )
     .await?;
-    tx.commit().await?;
     super::search::note_local_write(ctx.tenant_id.as_deref().unwrap_or(""));
     Ok(())
 }
@@ -748,12 +746,11 @@ pub async fn set_scene_link(
     .bind(&content)
     .execute(&mut *tx)
     .await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, Some(&t), "agency.scene_set", "agency", agency_id).detail(scene_id),
     )
     .await?;
-    tx.commit().await?;
     super::search::note_local_write(ctx.tenant_id.as_deref().unwrap_or(""));
     Ok(())
 }
@@ -780,12 +777,11 @@ pub async fn remove_scene_link(
         return Err(AppError::NotFound);
     }
     bump(&mut tx, &t).await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, Some(&t), "agency.scene_remove", "agency", agency_id).detail(scene_id),
     )
     .await?;
-    tx.commit().await?;
     super::search::note_local_write(ctx.tenant_id.as_deref().unwrap_or(""));
     Ok(())
 }
@@ -1015,8 +1011,8 @@ pub async fn set_list(db: &Db, ctx: &Ctx, kind: ListKind, names: &[String]) -> A
         }
     }
     bump(&mut tx, &t).await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(
             ctx,
             Some(&t),
@@ -1027,7 +1023,6 @@ pub async fn set_list(db: &Db, ctx: &Ctx, kind: ListKind, names: &[String]) -> A
         .detail(&clean.join("、")),
     )
     .await?;
-    tx.commit().await?;
     super::search::note_local_write(ctx.tenant_id.as_deref().unwrap_or(""));
     Ok(())
 }
@@ -1107,8 +1102,8 @@ pub async fn add_program(
         }
         return Err(e.into());
     }
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(
             ctx,
             Some(&t),
@@ -1119,7 +1114,6 @@ pub async fn add_program(
         .detail(&name),
     )
     .await?;
-    tx.commit().await?;
     super::search::note_local_write(ctx.tenant_id.as_deref().unwrap_or(""));
     Ok(id)
 }
@@ -1165,12 +1159,11 @@ pub async fn link_program(
     } else {
         "agency.program_unlink"
     };
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, Some(&t), action, "agency", agency_id).detail(program_id),
     )
     .await?;
-    tx.commit().await?;
     super::search::note_local_write(ctx.tenant_id.as_deref().unwrap_or(""));
     Ok(())
 }
@@ -1247,12 +1240,11 @@ pub async fn propose(db: &Db, ctx: &Ctx, agency_id: &str, p: &ProposalInput) -> 
     .bind(serde_json::to_string(&clean).unwrap_or_default())
     .execute(&mut *tx)
     .await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, Some(&t), "agency.propose", "agency", agency_id).detail(&id),
     )
     .await?;
-    tx.commit().await?;
     super::search::note_local_write(ctx.tenant_id.as_deref().unwrap_or(""));
     Ok(id)
 }
@@ -1368,12 +1360,11 @@ pub async fn decide(
     } else {
         "agency.proposal_reject"
     };
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, Some(&t), action, "agency", &agency_id).detail(&reason),
     )
     .await?;
-    tx.commit().await?;
     super::search::note_local_write(ctx.tenant_id.as_deref().unwrap_or(""));
     Ok(())
 }

@@ -125,6 +125,14 @@ pub async fn append(conn: &mut Conn, e: Entry) -> AppResult<i64> {
     Ok(seq)
 }
 
+/// Appends the entry of a write within its transaction, then commits both: the usual
+/// end of a store function that changes something.
+pub async fn commit(mut tx: crate::db::Tx, e: Entry) -> AppResult<()> {
+    append(&mut tx, e).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Appends one entry in its own transaction (for events that write nothing else,
 /// such as a failed sign-in or a read of a child's record).
 ///

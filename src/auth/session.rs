@@ -154,8 +154,8 @@ pub async fn start(db: &Db, ctx: &Ctx, idle_minutes: i64) -> AppResult<NewSessio
     .bind(time::in_db(Duration::minutes(idle_minutes)))
     .execute(&mut *tx)
     .await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(
             ctx,
             ctx.tenant_id.as_deref(),
@@ -166,7 +166,6 @@ pub async fn start(db: &Db, ctx: &Ctx, idle_minutes: i64) -> AppResult<NewSessio
         .detail("web"),
     )
     .await?;
-    tx.commit().await?;
     Ok(NewSession { token, csrf })
 }
 
@@ -271,8 +270,8 @@ pub async fn end(db: &Db, ctx: &Ctx, token: &str) -> AppResult<()> {
         .bind(sha256_hex(token))
         .execute(&mut *tx)
         .await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(
             ctx,
             ctx.tenant_id.as_deref(),
@@ -283,7 +282,6 @@ pub async fn end(db: &Db, ctx: &Ctx, token: &str) -> AppResult<()> {
         .detail("web"),
     )
     .await?;
-    tx.commit().await?;
     CACHE.remove(&sha256_hex(token));
     Ok(())
 }

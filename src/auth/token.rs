@@ -31,8 +31,8 @@ pub async fn issue(db: &Db, ctx: &Ctx) -> AppResult<Issued> {
         .bind(&expires_at)
         .execute(&mut *tx)
         .await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(
             ctx,
             ctx.tenant_id.as_deref(),
@@ -43,7 +43,6 @@ pub async fn issue(db: &Db, ctx: &Ctx) -> AppResult<Issued> {
         .detail("api"),
     )
     .await?;
-    tx.commit().await?;
     Ok(Issued { token, expires_at })
 }
 
@@ -117,8 +116,8 @@ pub async fn revoke(db: &Db, ctx: &Ctx, token_id: &str) -> AppResult<()> {
         .bind(&ctx.user_id)
         .execute(&mut *tx)
         .await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(
             ctx,
             ctx.tenant_id.as_deref(),
@@ -129,7 +128,6 @@ pub async fn revoke(db: &Db, ctx: &Ctx, token_id: &str) -> AppResult<()> {
         .detail("api"),
     )
     .await?;
-    tx.commit().await?;
     forget_all();
     Ok(())
 }

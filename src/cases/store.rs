@@ -78,20 +78,18 @@ pub(crate) async fn begin_child_write(
 /// Ends a write to a child's record: appends its audit entry (`action` on the child,
 /// with `detail`) in the same transaction and commits both.
 pub(crate) async fn commit_child_write(
-    mut tx: crate::db::Tx,
+    tx: crate::db::Tx,
     ctx: &Ctx,
     t: &str,
     action: &str,
     child_id: &str,
     detail: &str,
 ) -> AppResult<()> {
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, Some(t), action, "child", child_id).detail(detail),
     )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    .await
 }
 
 // ---------------------------------------------------------------- children

@@ -219,13 +219,12 @@ pub async fn save_goals(db: &Db, ctx: &Ctx, g: &GoalsInput) -> AppResult<i64> {
         .bind(time::now_db())
         .execute(&mut *tx)
         .await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, Some(&t), "goals.save", "collaboration_goals", &t)
             .detail(&format!("第{v}版")),
     )
     .await?;
-    tx.commit().await?;
     Ok(v)
 }
 
@@ -431,12 +430,11 @@ pub async fn create_council(db: &Db, ctx: &Ctx, c: &CouncilInput) -> AppResult<S
         .bind(&now)
         .execute(&mut *tx)
         .await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, Some(&t), "council.create", "council", &id).detail(&c.name),
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -538,13 +536,12 @@ pub async fn add_member(
     .bind(pos)
     .execute(&mut *tx)
     .await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, Some(&t), "council.member_add", "council", council_id)
             .detail(&m.person_name),
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -563,8 +560,8 @@ pub async fn remove_member(db: &Db, ctx: &Ctx, council_id: &str, member_id: &str
     if n == 0 {
         return Err(AppError::NotFound);
     }
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(
             ctx,
             Some(&t),
@@ -575,7 +572,6 @@ pub async fn remove_member(db: &Db, ctx: &Ctx, council_id: &str, member_id: &str
         .detail(member_id),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -802,12 +798,11 @@ pub async fn create_meeting(db: &Db, ctx: &Ctx, kind: &str, m: &MeetingInput) ->
     .bind(&now)
     .execute(&mut *tx)
     .await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, Some(&t), "meeting.create", "meeting", &id).detail(&m.title),
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -875,12 +870,11 @@ pub async fn record_meeting(db: &Db, ctx: &Ctx, id: &str, rec: &MeetingRecord) -
     if n == 0 {
         return Err(AppError::NotFound);
     }
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, Some(&t), "meeting.record", "meeting", id),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -930,12 +924,11 @@ pub async fn add_action(db: &Db, ctx: &Ctx, meeting_id: &str, a: &ActionItem) ->
         .bind(time::now_db())
         .execute(&mut *tx)
         .await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, Some(&t), "action.create", "meeting", meeting_id).detail(&id),
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -956,8 +949,8 @@ pub async fn set_action_done(db: &Db, ctx: &Ctx, action_id: &str, done: bool) ->
     if n == 0 {
         return Err(AppError::NotFound);
     }
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(
             ctx,
             Some(&t),
@@ -967,7 +960,6 @@ pub async fn set_action_done(db: &Db, ctx: &Ctx, action_id: &str, done: bool) ->
         ),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -1245,12 +1237,11 @@ pub async fn save_training(
             id
         }
     };
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, Some(&t), "training.save", "training", &id).detail(&v.title),
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -1419,12 +1410,11 @@ pub async fn create_contract(db: &Db, ctx: &Ctx, c: &ContractInput) -> AppResult
         .bind(&now)
         .execute(&mut *tx)
         .await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, Some(&t), "contract.create", "contract", &id).detail(&name),
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -1441,12 +1431,11 @@ pub async fn assign_staff(db: &Db, ctx: &Ctx, contract_id: &str, user_id: &str) 
             "委託先職員のアカウントを選んでください。",
         ));
     }
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, Some(&t), "contract.staff", "contract", contract_id).detail(user_id),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -1602,12 +1591,11 @@ pub async fn draft_report(db: &Db, ctx: &Ctx, contract_id: &str, month: &str) ->
             id
         }
     };
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, Some(&t), "report.draft", "monthly_report", &id).detail(&month),
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -1667,8 +1655,8 @@ pub async fn save_report(
         .bind(report_id)
         .execute(&mut *tx)
         .await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(
             ctx,
             Some(&t),
@@ -1683,7 +1671,6 @@ pub async fn save_report(
         .detail(&month),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -1729,8 +1716,8 @@ pub async fn decide_report(
         .bind(report_id)
         .execute(&mut *tx)
         .await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(
             ctx,
             Some(&t),
@@ -1745,6 +1732,5 @@ pub async fn decide_report(
         .detail(&reason),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }

@@ -317,8 +317,8 @@ pub async fn create_service(db: &Db, ctx: &Ctx, s: &ServiceInput) -> AppResult<S
     .bind(&now)
     .execute(&mut *tx)
     .await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, Some(&t), "service.create", "optional_service", &id).detail(&format!(
             "{}: {}",
             model::kind_label(&s.kind),
@@ -326,7 +326,6 @@ pub async fn create_service(db: &Db, ctx: &Ctx, s: &ServiceInput) -> AppResult<S
         )),
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -364,12 +363,11 @@ pub async fn update_service(db: &Db, ctx: &Ctx, id: &str, p: &ServicePatch) -> A
     .bind(&t)
     .execute(&mut *tx)
     .await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, Some(&t), "service.update", "optional_service", id).detail(&s.name),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -664,15 +662,14 @@ pub async fn create_event(
     .bind(&now)
     .execute(&mut *tx)
     .await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, Some(&t), "service_event.create", "service_event", &id).detail(&format!(
             "{} {} {}（定員 {}人）",
             s.input.name, c.date, c.input.title, c.input.capacity
         )),
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -708,15 +705,14 @@ pub async fn update_event(db: &Db, ctx: &Ctx, id: &str, e: &EventInput) -> AppRe
     .bind(&t)
     .execute(&mut *tx)
     .await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, Some(&t), "service_event.update", "service_event", id).detail(&format!(
             "{} {}（定員 {}人）",
             c.date, c.input.title, c.input.capacity
         )),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -185,13 +185,12 @@ pub async fn create_tenant(db: &Db, ctx: &Ctx, n: NewTenant) -> AppResult<Tenant
         return Err(e.into());
     }
     crate::agencies::store::seed_lists(&mut tx, &id).await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, Some(&id), "tenant.create", "tenant", &id)
             .detail(&format!("{code} {name}")),
     )
     .await?;
-    tx.commit().await?;
     Ok(Tenant {
         id,
         code,
@@ -433,13 +432,12 @@ pub async fn create_user(db: &Db, ctx: &Ctx, n: NewUser) -> AppResult<User> {
         }
         return Err(e.into());
     }
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, tenant_id.as_deref(), "user.create", "user", &id)
             .detail(&format!("{login} ({})", role.as_str())),
     )
     .await?;
-    tx.commit().await?;
     Ok(User {
         id,
         login,
@@ -481,12 +479,11 @@ pub async fn set_disabled(db: &Db, ctx: &Ctx, id: &str, disabled: bool) -> AppRe
     } else {
         "user.enable"
     };
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(ctx, user.tenant_id.as_deref(), action, "user", &user.id).detail(&user.login),
     )
     .await?;
-    tx.commit().await?;
     crate::auth::token::forget_all();
     get_user(db, ctx, id).await
 }
@@ -520,8 +517,8 @@ pub async fn reset_password(db: &Db, ctx: &Ctx, id: &str, new_password: &str) ->
         .execute(&mut *tx)
         .await?;
     end_all_access(&mut tx, &user.id, &now).await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(
             ctx,
             user.tenant_id.as_deref(),
@@ -532,7 +529,6 @@ pub async fn reset_password(db: &Db, ctx: &Ctx, id: &str, new_password: &str) ->
         .detail(&user.login),
     )
     .await?;
-    tx.commit().await?;
     crate::auth::token::forget_all();
     Ok(())
 }

@@ -312,8 +312,8 @@ pub async fn set_open(
             .execute(&mut *tx)
             .await?;
     }
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(
             ctx,
             Some(&t),
@@ -328,7 +328,6 @@ pub async fn set_open(
         .detail(phase.label()),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -355,8 +354,8 @@ pub async fn reissue(db: &Db, ctx: &Ctx, training_id: &str, phase: Phase) -> App
         .bind(phase.as_str())
         .execute(&mut *tx)
         .await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::new(
             ctx,
             Some(&t),
@@ -367,7 +366,6 @@ pub async fn reissue(db: &Db, ctx: &Ctx, training_id: &str, phase: Phase) -> App
         .detail(phase.label()),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -501,8 +499,8 @@ pub async fn submit(db: &Db, token: &str, pairs: &[(String, String)]) -> AppResu
         .bind(time::now_db())
         .execute(&mut *tx)
         .await?;
-    audit::append(
-        &mut tx,
+    audit::commit(
+        tx,
         Entry::anonymous(
             "アンケート回答者（無記名）",
             Some(&s.tenant_id),
@@ -513,7 +511,6 @@ pub async fn submit(db: &Db, token: &str, pairs: &[(String, String)]) -> AppResu
         .detail(s.phase.label()),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
