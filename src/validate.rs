@@ -14,6 +14,13 @@ pub fn check_texts(errs: &mut Vec<FieldError>, items: &[(&str, &str)], max_chars
     }
 }
 
+/// `check_texts` with a limit per field: (field, value, longest allowed).
+pub fn check_texts_each(errs: &mut Vec<FieldError>, items: &[(&str, &str, usize)]) {
+    for (k, v, max) in items {
+        check_text(errs, k, v, *max);
+    }
+}
+
 /// `check_texts` for one field.
 pub fn check_text(errs: &mut Vec<FieldError>, field: &str, value: &str, max_chars: usize) {
     if let Some(m) = crate::agencies::model::unsafe_text(value) {

@@ -22,13 +22,6 @@ fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-/// Each (field, value, longest length) checked by `validate::check_text`.
-fn check_texts(errs: &mut Vec<FieldError>, items: &[(&str, &str, usize)]) {
-    for (k, v, max) in items {
-        crate::validate::check_text(errs, k, v, *max);
-    }
-}
-
 /// 2026-01-20T14:00 → 令和8年1月20日 14:00
 pub fn when_label(local: &str) -> String {
     time::format_local_stamp(local)
@@ -741,7 +734,7 @@ pub async fn create(db: &Db, ctx: &Ctx, child_id: &str, c: &ConferenceInput) -> 
             "会議の目的を入力してください（例: 復学に向けて学校・病院と役割を確認する）。",
         ));
     }
-    check_texts(&mut errs, &[("purpose", &purpose, 2000)]);
+    crate::validate::check_texts_each(&mut errs, &[("purpose", &purpose, 2000)]);
     if !errs.is_empty() {
         return Err(AppError::Validation(errs));
     }
@@ -866,7 +859,7 @@ pub async fn record(db: &Db, ctx: &Ctx, id: &str, rec: &ConferenceRecord) -> App
     let mut errs = vec![];
     let minutes = rec.minutes.as_deref().map(str::trim);
     let decisions = rec.decisions.as_deref().map(str::trim);
-    check_texts(
+    crate::validate::check_texts_each(
         &mut errs,
         &[
             ("minutes", minutes.unwrap_or(""), 20_000),
@@ -935,7 +928,7 @@ pub async fn add_outcome(db: &Db, ctx: &Ctx, id: &str, o: &OutcomeInput) -> AppR
         ));
     }
     let due = crate::validate::opt_date_db("due_date", "期限", &o.due_date, &mut errs);
-    check_texts(
+    crate::validate::check_texts_each(
         &mut errs,
         &[("description", &description, 1000), ("owner", &owner, 200)],
     );

@@ -44,13 +44,6 @@ fn scope(ctx: &Ctx, n: usize) -> String {
     }
 }
 
-/// (field, value, longest allowed) each checked by `validate::check_text`.
-fn check_texts(errs: &mut Vec<FieldError>, items: &[(&str, &str, usize)]) {
-    for (k, v, max) in items {
-        crate::validate::check_text(errs, k, v, *max);
-    }
-}
-
 fn today() -> String {
     time::today_jst().format("%Y-%m-%d").to_string()
 }
@@ -228,7 +221,7 @@ async fn validate_service(
     if out.name.is_empty() {
         errs.push(FieldError::new("name", "事業の名称を入力してください。"));
     }
-    check_texts(
+    crate::validate::check_texts_each(
         &mut errs,
         &[
             ("name", &out.name, 100),
@@ -596,7 +589,7 @@ fn validate_event(e: &EventInput, service_name: &str) -> Result<CleanEvent, Vec<
         ));
     }
     let notes = e.notes.trim().to_string();
-    check_texts(
+    crate::validate::check_texts_each(
         &mut errs,
         &[
             ("title", &title, 100),
@@ -846,7 +839,7 @@ pub async fn register(
     if r.child_id.trim().is_empty() {
         errs.push(FieldError::new("child_id", "子どもを選んでください。"));
     }
-    check_texts(&mut errs, &[("note", &note, 1000)]);
+    crate::validate::check_texts_each(&mut errs, &[("note", &note, 1000)]);
     if !errs.is_empty() {
         return Err(AppError::Validation(errs));
     }
