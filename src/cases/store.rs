@@ -35,27 +35,25 @@ fn reader(ctx: &Ctx) -> AppResult<&str> {
     ctx.tenant()
 }
 
+/// Who may see child `c` ($1 its id, $2 the caller's tenant, $3 1 for contractor staff,
+/// $4 the caller): the tenant's staff, and contractor staff only for children assigned
+/// to them. The one definition, used by `child_access` and the record page.
+const CHILD_VISIBLE: &str = "c.id = $1 AND c.tenant_id = $2 AND \
+     ($3 = 0 OR EXISTS (SELECT 1 FROM child_workers w WHERE w.child_id = c.id AND w.user_id = $4))";
+
 /// Checks that the caller may see this child (tenant, and for contractors the
 /// assignment). Another tenant's child, or one not assigned to a contractor, is NotFound.
 pub async fn child_access(conn: &mut Conn, ctx: &Ctx, child_id: &str) -> AppResult<()> {
     let t = reader(ctx)?;
-    let n: i64 = if ctx.role == Role::Contractor {
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM children c JOIN child_workers w ON w.child_id = c.id \
-             WHERE c.id = $1 AND c.tenant_id = $2 AND w.user_id = $3",
-        )
-        .bind(child_id)
-        .bind(t)
-        .bind(&ctx.user_id)
-        .fetch_one(&mut *conn)
-        .await?
-    } else {
-        sqlx::query_scalar("SELECT COUNT(*) FROM children WHERE id = $1 AND tenant_id = $2")
-            .bind(child_id)
-            .bind(t)
-            .fetch_one(&mut *conn)
-            .await?
-    };
+    let n: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM children c WHERE {CHILD_VISIBLE}"
+    ))
+    .bind(child_id)
+    .bind(t)
+    .bind(i64::from(ctx.role == Role::Contractor))
+    .bind(&ctx.user_id)
+    .fetch_one(&mut *conn)
+    .await?;
     if n == 0 {
         Err(AppError::NotFound)
     } else {
@@ -540,14 +538,12 @@ pub async fn record_page(
 ) -> AppResult<RecordPage> {
     let t = reader(ctx)?.to_string();
     let mut conn = db.pool.acquire().await?;
-    let contractor = ctx.role == Role::Contractor;
     let r = sqlx::query(&format!(
-        "SELECT {CHILD_COLS} FROM children c WHERE id = $1 AND tenant_id = $2 AND \
-         ($3 = 0 OR EXISTS (SELECT 1 FROM child_workers w WHERE w.child_id = c.id AND w.user_id = $4))"
+        "SELECT {CHILD_COLS} FROM children c WHERE {CHILD_VISIBLE}"
     ))
     .bind(id)
     .bind(&t)
-    .bind(i64::from(contractor))
+    .bind(i64::from(ctx.role == Role::Contractor))
     .bind(&ctx.user_id)
     .fetch_optional(&mut *conn)
     .await?
