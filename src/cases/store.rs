@@ -537,56 +537,99 @@ pub async fn record_page(
     due_days: i64,
 ) -> AppResult<RecordPage> {
     let t = reader(ctx)?.to_string();
-    let mut conn = db.pool.acquire().await?;
-    let r = sqlx::query(&format!(
-        "SELECT {CHILD_COLS} FROM children c WHERE {CHILD_VISIBLE}"
-    ))
-    .bind(id)
-    .bind(&t)
-    .bind(i64::from(ctx.role == Role::Contractor))
-    .bind(&ctx.user_id)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    let reads = async {
-        // Moved in, so that the connection goes back to the pool as soon as the reads
-        // are done (the audit's group commit may need it).
-        let mut conn = conn;
-        let today = time::today_jst();
-        let today_s = today.format("%Y-%m-%d").to_string();
-        let until = (today + chrono::Duration::days(due_days))
-            .format("%Y-%m-%d")
-            .to_string();
-        let parts = sqlx::query(&RECORD_PARTS)
+    let today = time::today_jst();
+    let today_s = today.format("%Y-%m-%d").to_string();
+    let until = (today + chrono::Duration::days(due_days))
+        .format("%Y-%m-%d")
+        .to_string();
+    let now = time::now_db();
+    let rows = match &db.readers {
+        Some(readers) => {
+            // SQLite: the reads on a read-only connection (db::reader): first the record
+            // with the access check, then the rest while the audit entry is committed.
+            let (cid, tid, uid) = (id.to_string(), t.clone(), ctx.user_id.clone());
+            let contractor = i64::from(ctx.role == Role::Contractor);
+            let child = readers
+                .read(move |tx| child_row_sqlite(tx, &cid, &tid, contractor, &uid))
+                .await?;
+            let (cid, tid) = (id.to_string(), t.clone());
+            let (until, now) = (until.clone(), now.clone());
+            let reads = readers
+                .read(move |tx| record_parts_sqlite(tx, &cid, &tid, &until, &now, timeline_limit));
+            let audit = audit::record(db, Entry::new(ctx, Some(&t), "child.view", "child", id));
+            let (reads, audited) = tokio::join!(reads, audit);
+            let (parts, timeline) = reads?;
+            audited?;
+            RecordRows {
+                child,
+                parts,
+                timeline,
+            }
+        }
+        None => {
+            let mut conn = db.pool.acquire().await?;
+            let r = sqlx::query(&format!(
+                "SELECT {CHILD_COLS} FROM children c WHERE {CHILD_VISIBLE}"
+            ))
             .bind(id)
             .bind(&t)
-            .bind(&until)
-            .fetch_all(&mut *conn)
-            .await?;
-        // Separately: its rows are many, and narrow rows cost less than wide ones.
-        let timeline = timeline_on(&mut conn, &t, id, timeline_limit).await?;
-        drop(conn);
-        AppResult::Ok((parts, timeline, today, today_s, until))
+            .bind(i64::from(ctx.role == Role::Contractor))
+            .bind(&ctx.user_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(AppError::NotFound)?;
+            let reads = async {
+                // Moved in, so that the connection goes back to the pool as soon as the
+                // reads are done (the audit's group commit may need it).
+                let mut conn = conn;
+                let parts = sqlx::query(&RECORD_PARTS)
+                    .bind(id)
+                    .bind(&t)
+                    .bind(&until)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                // Separately: its rows are many, and narrow rows cost less than wide ones.
+                let timeline = timeline_on(&mut conn, &t, id, timeline_limit).await?;
+                drop(conn);
+                AppResult::Ok((parts, timeline))
+            };
+            let audit = audit::record(db, Entry::new(ctx, Some(&t), "child.view", "child", id));
+            let (reads, audited) = tokio::join!(reads, audit);
+            audited?;
+            let (parts, timeline) = reads?;
+            RecordRows {
+                child: ChildRow {
+                    input: child_input_from_row(&r),
+                    id: r.get("id"),
+                    status: r.get("status"),
+                    version: r.get("version"),
+                    created_at: r.get("created_at"),
+                    updated_at: r.get("updated_at"),
+                },
+                parts: parts.iter().map(Part::from_any).collect(),
+                timeline,
+            }
+        }
     };
-    let audit = audit::record(db, Entry::new(ctx, Some(&t), "child.view", "child", id));
-    let (reads, audited) = tokio::join!(reads, audit);
-    audited?;
-    let (parts, timeline, today, today_s, until) = reads?;
+    let RecordRows {
+        child: r,
+        parts,
+        timeline,
+    } = rows;
 
-    let mut input = child_input_from_row(&r);
-    let status: String = r.get("status");
+    let mut input = r.input;
+    let status = r.status;
     let (mut family, mut workers, mut consents, mut indicators, mut staff) =
         (vec![], vec![], vec![], vec![], vec![]);
     let (mut follow_ups, mut review) = (vec![], None);
     let mut referrals = vec![];
     let mut conferences = vec![];
     let mut services = vec![];
-    let now = time::now_db();
-    let child_name: String = r.get("name");
-    let text = |p: &sqlx::any::AnyRow, c: &str| p.get::<Option<String>, _>(c).unwrap_or_default();
+    let child_name = input.name.clone();
+    let text = |p: &Part, c: &str| p.text(c);
     for p in &parts {
-        let n = |c: &str| p.get::<Option<i64>, _>(c).unwrap_or(0);
-        match p.get::<String, _>("kind").as_str() {
+        let n = |c: &str| p.n(c).unwrap_or(0);
+        match p.kind.as_str() {
             "family" => family.push((
                 n("n3"),
                 FamilyInput {
@@ -616,11 +659,11 @@ pub async fn record_page(
                     purpose: text(p, "d"),
                     items: model::parse_items(&text(p, "e")),
                     valid_from: text(p, "f"),
-                    valid_to: p.get("g"),
+                    valid_to: p.opt("g"),
                     method: text(p, "h"),
                     given_by: text(p, "i"),
                     recorded_by: text(p, "j"),
-                    revoked_at: p.get("k"),
+                    revoked_at: p.opt("k"),
                     revoke_reason: text(p, "l"),
                     active: false,
                 };
@@ -646,11 +689,11 @@ pub async fn record_page(
                 text(p, "b"),
                 text(p, "f"),
                 text(p, "c"),
-                p.get("d"),
+                p.opt("d"),
                 n("n1"),
                 text(p, "e"),
                 n("n2") != 0,
-                p.get("n3"),
+                p.n("n3"),
                 &now,
             )),
             "staff" => staff.push((text(p, "c"), text(p, "b"), text(p, "a"))),
@@ -688,7 +731,7 @@ pub async fn record_page(
                         f("l"),
                         st,
                     ],
-                    p.get("f"),
+                    p.opt("f"),
                     &today_s,
                 );
                 // The order of child_uses: newest event first, then person kind, then
@@ -780,7 +823,7 @@ pub async fn record_page(
 
     let (eligibility, warning) = eligibility_text(&input.birth_date, input.certified_at_18);
     let child = Child {
-        id: r.get("id"),
+        id: r.id,
         age: parse_ymd(&input.birth_date)
             .map(|b| model::age_on(b, today))
             .unwrap_or(0),
@@ -788,11 +831,11 @@ pub async fn record_page(
         eligibility_warning: warning,
         input,
         status,
-        version: r.get("version"),
+        version: r.version,
         workers,
         consents: consents.into_iter().map(|(_, c)| c).collect(),
-        created_at: r.get("created_at"),
-        updated_at: r.get("updated_at"),
+        created_at: r.created_at,
+        updated_at: r.updated_at,
     };
     Ok(RecordPage {
         child,
@@ -804,6 +847,136 @@ pub async fn record_page(
         services,
         conferences,
     })
+}
+
+/// What the record page's three reads return, before it is put together.
+struct RecordRows {
+    child: ChildRow,
+    parts: Vec<Part>,
+    timeline: Vec<TimelineItem>,
+}
+
+struct ChildRow {
+    input: ChildInput,
+    id: String,
+    status: String,
+    version: i64,
+    created_at: String,
+    updated_at: String,
+}
+
+/// One row of RECORD_PARTS: its kind, the text columns a..m and the numbers n1..n3.
+struct Part {
+    kind: String,
+    s: [Option<String>; 13],
+    n: [Option<i64>; 3],
+}
+
+impl Part {
+    fn col(c: &str) -> usize {
+        (c.as_bytes()[0] - b'a') as usize
+    }
+    fn opt(&self, c: &str) -> Option<String> {
+        self.s[Part::col(c)].clone()
+    }
+    fn text(&self, c: &str) -> String {
+        self.opt(c).unwrap_or_default()
+    }
+    fn n(&self, c: &str) -> Option<i64> {
+        self.n[(c.as_bytes()[1] - b'1') as usize]
+    }
+    fn from_any(r: &sqlx::any::AnyRow) -> Part {
+        Part {
+            kind: r.get(0),
+            s: std::array::from_fn(|i| r.get::<Option<String>, _>(i + 1)),
+            n: std::array::from_fn(|i| r.get::<Option<i64>, _>(i + 14)),
+        }
+    }
+}
+
+/// The record page's first read on SQLite (db::reader): the record, if `user_id` may
+/// see it (the same SQL as on PostgreSQL).
+fn child_row_sqlite(
+    tx: &rusqlite::Transaction,
+    id: &str,
+    t: &str,
+    contractor: i64,
+    user_id: &str,
+) -> AppResult<ChildRow> {
+    use crate::db::reader::{bind, int, internal, text};
+    static CHILD_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!("SELECT {CHILD_COLS} FROM children c WHERE {CHILD_VISIBLE}")
+    });
+    let mut stmt = tx.prepare_cached(&CHILD_SQL).map_err(internal)?;
+    bind(&mut stmt, &[&id, &t, &contractor, &user_id])?;
+    let mut rows = stmt.raw_query();
+    let r = rows.next().map_err(internal)?.ok_or(AppError::NotFound)?;
+    let s = |i: usize| -> AppResult<String> { Ok(text(r, i)?.unwrap_or_default()) };
+    let child = ChildRow {
+        id: s(0)?,
+        input: ChildInput {
+            name: s(1)?,
+            reading: s(2)?,
+            birth_date: s(3)?,
+            sex: s(4)?,
+            disease_group: int(r, 5)?.unwrap_or(0),
+            disease_name: s(6)?,
+            certificate_number: s(7)?,
+            certificate_from: s(8)?,
+            certificate_to: s(9)?,
+            certified_at_18: int(r, 10)?.unwrap_or(0) != 0,
+            school: s(11)?,
+            grade: s(12)?,
+            workplace: s(13)?,
+            medical_care: s(14)?,
+            household_notes: s(15)?,
+            family: vec![],
+        },
+        status: s(16)?,
+        version: int(r, 17)?.unwrap_or(0),
+        created_at: s(18)?,
+        updated_at: s(19)?,
+    };
+    Ok(child)
+}
+
+/// The rest of the record page's reads on SQLite: RECORD_PARTS and the timeline.
+fn record_parts_sqlite(
+    tx: &rusqlite::Transaction,
+    id: &str,
+    t: &str,
+    until: &str,
+    now: &str,
+    timeline_limit: i64,
+) -> AppResult<(Vec<Part>, Vec<TimelineItem>)> {
+    use crate::db::reader::{bind, int, internal, text};
+    let mut stmt = tx.prepare_cached(&RECORD_PARTS).map_err(internal)?;
+    bind(&mut stmt, &[&id, &t, &until])?;
+    let mut rows = stmt.raw_query();
+    let mut parts = vec![];
+    while let Some(r) = rows.next().map_err(internal)? {
+        let mut s: [Option<String>; 13] = Default::default();
+        for (i, v) in s.iter_mut().enumerate() {
+            *v = text(r, i + 1)?;
+        }
+        parts.push(Part {
+            kind: text(r, 0)?.unwrap_or_default(),
+            s,
+            n: [int(r, 14)?, int(r, 15)?, int(r, 16)?],
+        });
+    }
+    drop(rows);
+    drop(stmt);
+
+    let mut stmt = tx.prepare_cached(&TIMELINE_SQL).map_err(internal)?;
+    bind(&mut stmt, &[&id, &t, &timeline_limit, &now])?;
+    let mut rows = stmt.raw_query();
+    let mut timeline = vec![];
+    while let Some(r) = rows.next().map_err(internal)? {
+        let s = |i: usize| -> AppResult<String> { Ok(text(r, i)?.unwrap_or_default()) };
+        timeline.push(timeline_item(s(0)?, s(1)?, s(2)?, s(3)?, s(4)?));
+    }
+    Ok((parts, timeline))
 }
 
 /// The parts of a child's record for the record page, as one UNION of rows tagged by
@@ -3018,10 +3191,7 @@ async fn timeline_on(
     child_id: &str,
     limit: i64,
 ) -> AppResult<Vec<TimelineItem>> {
-    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        format!("SELECT at, kind, title, body, who FROM ({TIMELINE_UNION}) x ORDER BY at DESC, kind, title, body LIMIT $3")
-    });
-    let rows = sqlx::query(&SQL)
+    let rows = sqlx::query(&TIMELINE_SQL)
         .bind(child_id)
         .bind(t)
         .bind(limit)
@@ -3041,6 +3211,11 @@ async fn timeline_on(
         })
         .collect())
 }
+
+/// A child's timeline, newest first ($1 child, $2 tenant, $3 limit, $4 now).
+static TIMELINE_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("SELECT at, kind, title, body, who FROM ({TIMELINE_UNION}) x ORDER BY at DESC, kind, title, body LIMIT $3")
+});
 
 /// Everything that happened to a child, as (at, kind, title, body, who) rows
 /// ($1 child, $2 tenant, $4 now: optional-service events and case conferences up to now).

@@ -4,6 +4,8 @@
 //! engines accept, so every store function has a single SQL text. Values crossing the
 //! boundary are TEXT (ids, UTC timestamps, dates), BIGINT and BOOLEAN only.
 
+pub mod reader;
+
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -36,6 +38,8 @@ pub struct Db {
     pub engine: Engine,
     /// Audit entries waiting for the next group commit (see `audit::record`).
     pub audit_batch: std::sync::Arc<crate::audit::Batch>,
+    /// Read-only connections for the record page (SQLite in a data directory only).
+    pub readers: Option<std::sync::Arc<reader::Readers>>,
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -49,6 +53,7 @@ impl Db {
         database_url: Option<&str>,
     ) -> anyhow::Result<Db> {
         sqlx::any::install_default_drivers();
+        let mut file_path = None;
         let (url, engine) = match database_url.filter(|u| !u.trim().is_empty()) {
             Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
                 (u.to_string(), Engine::Postgres)
@@ -65,6 +70,7 @@ impl Db {
                     format!("データディレクトリ {} を作成できません", dir.display())
                 })?;
                 let file = dir.join("yorube.db");
+                file_path = Some(file.clone());
                 (
                     format!("sqlite://{}?mode=rwc", file.display()),
                     Engine::Sqlite,
@@ -73,6 +79,7 @@ impl Db {
         };
         let opts = AnyConnectOptions::from_str(&url)
             .with_context(|| format!("データベースURLを解釈できません: {}", redact_url(&url)))?;
+        let background_checkpoints = file_path.is_some();
         let pool_opts = AnyPoolOptions::new()
             .max_connections(match engine {
                 Engine::Sqlite => 8,
@@ -82,6 +89,17 @@ impl Db {
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
+                    if background_checkpoints {
+                        // The readers' task checkpoints the WAL (db::reader).
+                        conn.execute(
+                            format!(
+                                "PRAGMA wal_autocheckpoint = {};",
+                                reader::WAL_AUTOCHECKPOINT_PAGES
+                            )
+                            .as_str(),
+                        )
+                        .await?;
+                    }
                     if engine == Engine::Sqlite {
                         // analysis_limit + optimize(0x10002): tables without planner
                         // statistics get a quick ANALYZE, so that queries by child use the
@@ -100,10 +118,15 @@ impl Db {
             .connect_with(opts)
             .await
             .with_context(|| format!("データベースに接続できません: {}", redact_url(&url)))?;
+        let readers = file_path.map(|f| std::sync::Arc::new(reader::Readers::new(f)));
+        if let Some(r) = &readers {
+            r.start_checkpoints();
+        }
         Ok(Db {
             pool,
             engine,
             audit_batch: Default::default(),
+            readers,
         })
     }
 

@@ -1,0 +1,170 @@
+//! Read-only SQLite connections for the hottest read path (a child's record page).
+//!
+//! sqlx runs each SQLite connection on its own worker thread and hands every query and
+//! every row across threads; on these machines that hand-over, not SQLite, was about
+//! half of a record page's CPU. A page's reads here run in one blocking call, in one read
+//! transaction (so its queries see one snapshot), on a connection opened read-only
+//! (`SQLITE_OPEN_READ_ONLY`: it cannot write even by mistake), with its statements
+//! prepared once per connection. The SQL text is the same as on PostgreSQL.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::error::{AppError, AppResult};
+
+/// At most this many reads at once (the blocking pool runs them; the two cores do).
+const READERS: usize = 4;
+
+pub struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    permits: tokio::sync::Semaphore,
+    /// The connection that checkpoints the WAL (see `start_checkpoints`).
+    checkpointer: Mutex<Option<Connection>>,
+}
+
+/// How often the WAL is checkpointed in the background.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// The write connections' own checkpoint threshold (pages), as a backstop when the
+/// background checkpoints fall behind (SQLite's default is 1,000).
+pub const WAL_AUTOCHECKPOINT_PAGES: i64 = 16_000;
+
+impl Readers {
+    pub fn new(path: PathBuf) -> Readers {
+        Readers {
+            path,
+            idle: Mutex::new(vec![]),
+            permits: tokio::sync::Semaphore::new(READERS),
+            checkpointer: Mutex::new(None),
+        }
+    }
+
+    /// Checkpoints the WAL every `CHECKPOINT_EVERY` in the background while `self` lives.
+    /// A commit that reaches SQLite's checkpoint threshold checkpoints the WAL itself,
+    /// and every request waiting for that commit (the audit's group commit) waits with
+    /// it; so the write connections' threshold is set far higher
+    /// (`WAL_AUTOCHECKPOINT_PAGES`) and this task copies the WAL back in between. A page
+    /// written many times between two checkpoints is copied once.
+    pub fn start_checkpoints(self: &std::sync::Arc<Self>) {
+        let me = std::sync::Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let Some(readers) = me.upgrade() else { break };
+                let done = tokio::task::spawn_blocking(move || readers.checkpoint()).await;
+                if let Ok(Err(e)) = done {
+                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                }
+            }
+        });
+    }
+
+    fn checkpoint(&self) -> rusqlite::Result<()> {
+        let mut slot = self.checkpointer.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            let conn = Connection::open_with_flags(
+                &self.path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            conn.busy_timeout(Duration::from_secs(1))?;
+            *slot = Some(conn);
+        }
+        if let Some(conn) = slot.as_ref() {
+            // PASSIVE: copies what it can without waiting for readers or writers.
+            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        }
+        Ok(())
+    }
+
+    fn open(&self) -> rusqlite::Result<Connection> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.set_prepared_statement_cache_capacity(32);
+        Ok(conn)
+    }
+
+    /// Runs `f` in a read transaction on a pooled read-only connection, off the async
+    /// threads.
+    pub async fn read<T, F>(self: &std::sync::Arc<Self>, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction) -> AppResult<T> + Send + 'static,
+    {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let taken = me.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            let mut conn = match taken {
+                Some(c) => c,
+                None => me.open().map_err(internal)?,
+            };
+            let out = {
+                let tx = conn.transaction().map_err(internal)?;
+                let out = f(&tx);
+                // Read-only: ending it either way releases the snapshot.
+                tx.rollback().map_err(internal)?;
+                out
+            };
+            me.idle.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
+            out
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+    }
+}
+
+pub fn internal(e: rusqlite::Error) -> AppError {
+    AppError::Internal(e.into())
+}
+
+/// A column as text (integers and reals written out; NULL as None).
+pub fn text(r: &rusqlite::Row, i: usize) -> AppResult<Option<String>> {
+    Ok(match r.get_ref(i).map_err(internal)? {
+        ValueRef::Null => None,
+        ValueRef::Text(t) | ValueRef::Blob(t) => Some(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Integer(n) => Some(n.to_string()),
+        ValueRef::Real(f) => Some(f.to_string()),
+    })
+}
+
+/// A column as an integer (NULL and text that is not a number as None).
+pub fn int(r: &rusqlite::Row, i: usize) -> AppResult<Option<i64>> {
+    Ok(match r.get_ref(i).map_err(internal)? {
+        ValueRef::Integer(n) => Some(n),
+        ValueRef::Real(f) => Some(f as i64),
+        ValueRef::Text(t) => std::str::from_utf8(t).ok().and_then(|s| s.parse().ok()),
+        _ => None,
+    })
+}
+
+/// Binds `$1`-style parameters by name (SQLite numbers `$N` parameters in order of first
+/// appearance, not by N), skipping those the statement does not use.
+pub fn bind(
+    stmt: &mut rusqlite::CachedStatement,
+    params: &[&dyn rusqlite::ToSql],
+) -> AppResult<()> {
+    for (k, p) in params.iter().enumerate() {
+        if let Some(i) = stmt
+            .parameter_index(&format!("${}", k + 1))
+            .map_err(internal)?
+        {
+            stmt.raw_bind_parameter(i, p).map_err(internal)?;
+        }
+    }
+    Ok(())
+}
