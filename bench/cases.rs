@@ -42,6 +42,25 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// The whole machine's busy and idle CPU time so far, in seconds (Linux /proc/stat):
+/// this process, PostgreSQL's processes and anything else.
+fn machine_cpu_seconds() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let f: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let at = |i: usize| f.get(i).copied().unwrap_or(0.0) / 100.0;
+    // user nice system idle iowait irq softirq steal
+    let idle = at(3) + at(4);
+    let busy = at(0) + at(1) + at(2) + at(5) + at(6) + at(7);
+    (busy, idle)
+}
+
 struct Rng(u64);
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -393,6 +412,7 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let cpu0 = cpu_seconds();
+    let machine0 = machine_cpu_seconds();
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = vec![];
     for c in 0..clients {
@@ -430,6 +450,12 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "CPU time of this process (server and load generator) per page: {:.0} µs",
         (cpu_seconds() - cpu0) / all.len().max(1) as f64 * 1e6
+    );
+    let machine1 = machine_cpu_seconds();
+    println!(
+        "CPU time of the whole machine (with the database's processes) per page: {:.0} µs; idle {:.0}%",
+        (machine1.0 - machine0.0) / all.len().max(1) as f64 * 1e6,
+        (machine1.1 - machine0.1) / ((machine1.0 - machine0.0) + (machine1.1 - machine0.1)).max(1e-9) * 100.0
     );
     for (label, path) in [
         ("follow-up list (mine, 60 days)", "/follow-ups?days=60"),

@@ -193,7 +193,7 @@ fn answer(
 /// Writes waiting entries in one transaction and tells each waiter its outcome.
 async fn write_batch(db: &Db, items: Vec<Waiter>) {
     let (entries, waiters): (Vec<Entry>, Vec<_>) = items.into_iter().unzip();
-    match append_all(db, &entries).await {
+    match append_all(db, entries).await {
         Ok(first) => {
             for (i, w) in waiters.into_iter().enumerate() {
                 let _ = w.send(Ok(first + i as i64));
@@ -209,7 +209,62 @@ async fn write_batch(db: &Db, items: Vec<Waiter>) {
 }
 
 /// Appends entries in order, in one transaction. Returns the first sequence number.
-async fn append_all(db: &Db, entries: &[Entry]) -> Result<i64, sqlx::Error> {
+async fn append_all(db: &Db, entries: Vec<Entry>) -> AppResult<i64> {
+    match &db.readers {
+        Some(direct) => {
+            direct
+                .write(move |tx| append_all_sqlite(tx, &entries))
+                .await
+        }
+        None => Ok(append_all_sqlx(db, &entries).await?),
+    }
+}
+
+/// `append_all` on SQLite's direct write connection (db::reader), in one blocking call.
+fn append_all_sqlite(tx: &rusqlite::Transaction, entries: &[Entry]) -> AppResult<i64> {
+    use crate::db::reader::internal;
+    let (seq, mut prev): (i64, String) = tx
+        .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .map_err(internal)?;
+    let first = seq + 1;
+    let at = time::now_db();
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO audit_log (seq, at, tenant_id, actor_id, actor, action, entity_type, entity_id, detail, prev_hash, hash) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )
+        .map_err(internal)?;
+    for (i, e) in entries.iter().enumerate() {
+        let seq = first + i as i64;
+        let hash = entry_hash(seq, &at, e, &prev);
+        insert
+            .execute(rusqlite::params![
+                seq,
+                at,
+                e.tenant_id,
+                e.actor_id,
+                e.actor,
+                e.action,
+                e.entity_type,
+                e.entity_id,
+                e.detail,
+                prev,
+                hash
+            ])
+            .map_err(internal)?;
+        prev = hash;
+    }
+    tx.execute(
+        "UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1",
+        rusqlite::params![first + entries.len() as i64 - 1, prev],
+    )
+    .map_err(internal)?;
+    Ok(first)
+}
+
+async fn append_all_sqlx(db: &Db, entries: &[Entry]) -> Result<i64, sqlx::Error> {
     // Takes the head's lock and reads it in one statement (what begin_write does first).
     let mut tx = db.pool.begin().await?;
     let head = sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")

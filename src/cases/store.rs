@@ -547,17 +547,16 @@ pub async fn record_page(
         Some(readers) => {
             // SQLite: the reads on a read-only connection (db::reader): first the record
             // with the access check, then the rest while the audit entry is committed.
-            let (cid, tid, uid) = (id.to_string(), t.clone(), ctx.user_id.clone());
             let contractor = i64::from(ctx.role == Role::Contractor);
-            let child = readers
-                .read(move |tx| child_row_sqlite(tx, &cid, &tid, contractor, &uid))
-                .await?;
-            let (cid, tid) = (id.to_string(), t.clone());
-            let (until, now) = (until.clone(), now.clone());
-            let reads = readers
-                .read(move |tx| record_parts_sqlite(tx, &cid, &tid, &until, &now, timeline_limit));
+            let child =
+                readers.read(|tx| child_row_sqlite(tx, id, &t, contractor, &ctx.user_id))?;
+            // Polled first, the audit entry joins the next group commit before the
+            // remaining reads run.
             let audit = audit::record(db, Entry::new(ctx, Some(&t), "child.view", "child", id));
-            let (reads, audited) = tokio::join!(reads, audit);
+            let reads = async {
+                readers.read(|tx| record_parts_sqlite(tx, id, &t, &until, &now, timeline_limit))
+            };
+            let (audited, reads) = tokio::join!(audit, reads);
             let (parts, timeline) = reads?;
             audited?;
             RecordRows {

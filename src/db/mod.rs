@@ -87,6 +87,10 @@ impl Db {
             })
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(10))
+            // No ping before each use (a round trip on PostgreSQL, a thread hand-over on
+            // SQLite, for every acquire): a connection that broke while idle fails its
+            // statement, whose transaction then rolls back, and is not reused.
+            .test_before_acquire(false)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if background_checkpoints {

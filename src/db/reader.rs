@@ -2,10 +2,13 @@
 //!
 //! sqlx runs each SQLite connection on its own worker thread and hands every query and
 //! every row across threads; on these machines that hand-over, not SQLite, was about
-//! half of a record page's CPU. A page's reads here run in one blocking call, in one read
+//! half of a record page's CPU. A page's reads here run in one call, in one read
 //! transaction (so its queries see one snapshot), on a connection opened read-only
 //! (`SQLITE_OPEN_READ_ONLY`: it cannot write even by mistake), with its statements
 //! prepared once per connection. The SQL text is the same as on PostgreSQL.
+//!
+//! The same module holds the audit's direct write connection (`write`) and the
+//! background WAL checkpoints (`start_checkpoints`).
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -16,15 +19,17 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{AppError, AppResult};
 
-/// At most this many reads at once (the blocking pool runs them; the two cores do).
-const READERS: usize = 4;
+/// Read connections kept open between reads (at most one read per async thread runs at
+/// a time; a few more are kept for bursts).
+const IDLE_READERS: usize = 8;
 
 pub struct Readers {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
-    permits: tokio::sync::Semaphore,
     /// The connection that checkpoints the WAL (see `start_checkpoints`).
     checkpointer: Mutex<Option<Connection>>,
+    /// The connection that appends group-committed audit entries (`audit::record`).
+    audit_writer: Mutex<Option<Connection>>,
 }
 
 /// How often the WAL is checkpointed in the background.
@@ -39,8 +44,8 @@ impl Readers {
         Readers {
             path,
             idle: Mutex::new(vec![]),
-            permits: tokio::sync::Semaphore::new(READERS),
             checkpointer: Mutex::new(None),
+            audit_writer: Mutex::new(None),
         }
     }
 
@@ -94,34 +99,71 @@ impl Readers {
         Ok(conn)
     }
 
-    /// Runs `f` in a read transaction on a pooled read-only connection, off the async
-    /// threads.
-    pub async fn read<T, F>(self: &std::sync::Arc<Self>, f: F) -> AppResult<T>
+    /// Runs `f` in a read transaction on a pooled read-only connection.
+    ///
+    /// It runs on the calling async thread, like the page rendering that follows it:
+    /// a record page's reads take about 0.1 ms of CPU, and handing them to a blocking
+    /// thread and back cost more than that (two thread switches per page, measured with
+    /// `cargo bench --bench cases`). In WAL mode a reader does not wait for writers or
+    /// checkpoints; the busy timeout only covers the rare WAL recovery after a crash.
+    /// Writes (which may wait for the write lock) go to a blocking thread (`write`).
+    pub fn read<T>(&self, f: impl FnOnce(&rusqlite::Transaction) -> AppResult<T>) -> AppResult<T> {
+        let taken = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut conn = match taken {
+            Some(c) => c,
+            None => self.open().map_err(internal)?,
+        };
+        let out = {
+            let tx = conn.transaction().map_err(internal)?;
+            let out = f(&tx);
+            // Read-only: ending it either way releases the snapshot.
+            tx.rollback().map_err(internal)?;
+            out
+        };
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < IDLE_READERS {
+            idle.push(conn);
+        }
+        out
+    }
+}
+
+impl Readers {
+    /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`: it holds SQLite's write lock
+    /// from its first statement, as `Db::begin_write` does) on this process's one
+    /// direct write connection, off the async threads. Used by the audit's group commit,
+    /// whose five statements would otherwise be five hand-overs to a sqlx thread while
+    /// every waiting request waits for them.
+    pub async fn write<T, F>(self: &std::sync::Arc<Self>, f: F) -> AppResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&rusqlite::Transaction) -> AppResult<T> + Send + 'static,
     {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
         let me = self.clone();
         tokio::task::spawn_blocking(move || {
-            let taken = me.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
-            let mut conn = match taken {
-                Some(c) => c,
-                None => me.open().map_err(internal)?,
-            };
-            let out = {
-                let tx = conn.transaction().map_err(internal)?;
-                let out = f(&tx);
-                // Read-only: ending it either way releases the snapshot.
-                tx.rollback().map_err(internal)?;
-                out
-            };
-            me.idle.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
-            out
+            let mut slot = me.audit_writer.lock().unwrap_or_else(|p| p.into_inner());
+            if slot.is_none() {
+                let conn = Connection::open_with_flags(
+                    &me.path,
+                    OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(internal)?;
+                conn.busy_timeout(Duration::from_secs(10))
+                    .map_err(internal)?;
+                conn.execute_batch(&format!(
+                    "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+                     PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};"
+                ))
+                .map_err(internal)?;
+                *slot = Some(conn);
+            }
+            let conn = slot.as_mut().expect("opened above");
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(internal)?;
+            let out = f(&tx)?;
+            tx.commit().map_err(internal)?;
+            Ok(out)
         })
         .await
         .map_err(|e| AppError::Internal(e.into()))?
