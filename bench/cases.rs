@@ -411,6 +411,13 @@ async fn main() -> anyhow::Result<()> {
         ids.len()
     );
 
+    let sample = client
+        .get(format!("{url}/children/{}", ids[0]))
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    println!("a record page is {} KB of HTML", sample.len() / 1024);
     let cpu0 = cpu_seconds();
     let machine0 = machine_cpu_seconds();
     let deadline = Instant::now() + Duration::from_secs(seconds);

@@ -210,14 +210,79 @@ async fn write_batch(db: &Db, items: Vec<Waiter>) {
 
 /// Appends entries in order, in one transaction. Returns the first sequence number.
 async fn append_all(db: &Db, entries: Vec<Entry>) -> AppResult<i64> {
-    match &db.readers {
-        Some(direct) => {
+    match (&db.readers, &db.pg) {
+        (Some(direct), _) => {
             direct
                 .write(move |tx| append_all_sqlite(tx, &entries))
                 .await
         }
-        None => Ok(append_all_sqlx(db, &entries).await?),
+        (None, Some(pg)) => Ok(append_all_pg(&pg.audit, &entries).await?),
+        (None, None) => Ok(append_all_sqlx(db, &entries).await?),
     }
+}
+
+/// `append_all` on PostgreSQL's direct pool: the entries in one INSERT of arrays with
+/// the head's update (one statement, whatever the batch size).
+async fn append_all_pg(pool: &sqlx::PgPool, entries: &[Entry]) -> Result<i64, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let (seq, mut prev): (i64, String) =
+        sqlx::query_as("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
+            .fetch_one(&mut *tx)
+            .await?;
+    let first = seq + 1;
+    let at = time::now_db();
+    let n = entries.len();
+    let (mut seqs, mut tenants, mut actor_ids, mut actors, mut actions) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut types, mut ids, mut details, mut prevs, mut hashes) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for (i, e) in entries.iter().enumerate() {
+        let seq = first + i as i64;
+        let hash = entry_hash(seq, &at, e, &prev);
+        seqs.push(seq);
+        tenants.push(e.tenant_id.clone());
+        actor_ids.push(e.actor_id.clone());
+        actors.push(e.actor.clone());
+        actions.push(e.action.clone());
+        types.push(e.entity_type.clone());
+        ids.push(e.entity_id.clone());
+        details.push(e.detail.clone());
+        prevs.push(std::mem::replace(&mut prev, hash.clone()));
+        hashes.push(hash);
+    }
+    sqlx::query(
+        "WITH ins AS (INSERT INTO audit_log (seq, at, tenant_id, actor_id, actor, action, entity_type, entity_id, detail, prev_hash, hash) \
+         SELECT s, $2, t, ai, a, ac, et, ei, d, p, h FROM UNNEST($1::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], \
+         $7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) AS u(s, t, ai, a, ac, et, ei, d, p, h)) \
+         UPDATE audit_head SET seq = $12, hash = $13 WHERE id = 1",
+    )
+    .bind(&seqs)
+    .bind(&at)
+    .bind(&tenants)
+    .bind(&actor_ids)
+    .bind(&actors)
+    .bind(&actions)
+    .bind(&types)
+    .bind(&ids)
+    .bind(&details)
+    .bind(&prevs)
+    .bind(&hashes)
+    .bind(first + n as i64 - 1)
+    .bind(&prev)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(first)
 }
 
 /// `append_all` on SQLite's direct write connection (db::reader), in one blocking call.

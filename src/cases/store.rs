@@ -357,7 +357,13 @@ const CHILD_COLS: &str = "id, name, reading, birth_date, sex, disease_group, dis
      certificate_from, certificate_to, certified_at_18, school, grade, workplace, medical_care, household_notes, status, \
      version, created_at, updated_at";
 
-fn child_input_from_row(r: &sqlx::any::AnyRow) -> ChildInput {
+fn child_input_from_row<'r, R>(r: &'r R) -> ChildInput
+where
+    R: sqlx::Row,
+    &'r str: sqlx::ColumnIndex<R>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
     ChildInput {
         name: r.get("name"),
         reading: r.get("reading"),
@@ -543,8 +549,77 @@ pub async fn record_page(
         .format("%Y-%m-%d")
         .to_string();
     let now = time::now_db();
-    let rows = match &db.readers {
-        Some(readers) => {
+    let rows = match (&db.readers, &db.pg) {
+        (_, Some(pg)) => {
+            // PostgreSQL: on the driver's own pool (db::PgDirect), the record with the
+            // access check, then the rest in one statement while the audit entry is
+            // committed.
+            let mut conn = pg.reads.acquire().await?;
+            let r = sqlx::query(&CHILD_SQL)
+                .bind(id)
+                .bind(&t)
+                .bind(i64::from(ctx.role == Role::Contractor))
+                .bind(&ctx.user_id)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let child = ChildRow {
+                input: child_input_from_row(&r),
+                id: r.get("id"),
+                status: r.get("status"),
+                version: r.get("version"),
+                created_at: r.get("created_at"),
+                updated_at: r.get("updated_at"),
+            };
+            let audit = audit::record(db, Entry::new(ctx, Some(&t), "child.view", "child", id));
+            let reads = async {
+                // The parts and the timeline in one statement: each statement is a round
+                // trip to a busy server.
+                let rows = sqlx::query(&RECORD_PARTS_AND_TIMELINE)
+                    .bind(id)
+                    .bind(&t)
+                    .bind(&until)
+                    .bind(&now)
+                    .bind(timeline_limit)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                drop(conn);
+                AppResult::Ok(rows)
+            };
+            let (audited, reads) = tokio::join!(audit, reads);
+            let rows = reads?;
+            audited?;
+            let mut parts = Vec::with_capacity(rows.len());
+            let mut timeline = vec![];
+            for r in &rows {
+                let p = Part::from_row(r);
+                if p.kind == "timeline" {
+                    timeline.push(p);
+                } else {
+                    parts.push(p);
+                }
+            }
+            // Newest first, as TIMELINE_SQL orders them (a UNION ALL need not keep a
+            // branch's order; a stable sort keeps the database's order of equal times).
+            timeline.sort_by(|x, y| y.s[0].cmp(&x.s[0]));
+            RecordRows {
+                child,
+                parts,
+                timeline: timeline
+                    .into_iter()
+                    .map(|p| {
+                        timeline_item(
+                            p.text("a"),
+                            p.text("b"),
+                            p.text("c"),
+                            p.text("d"),
+                            p.text("e"),
+                        )
+                    })
+                    .collect(),
+            }
+        }
+        (Some(readers), None) => {
             // SQLite: the reads on a read-only connection (db::reader): first the record
             // with the access check, then the rest while the audit entry is committed.
             let contractor = i64::from(ctx.role == Role::Contractor);
@@ -565,18 +640,17 @@ pub async fn record_page(
                 timeline,
             }
         }
-        None => {
+        (None, None) => {
+            // SQLite given as a sqlx URL: through the Any pool.
             let mut conn = db.pool.acquire().await?;
-            let r = sqlx::query(&format!(
-                "SELECT {CHILD_COLS} FROM children c WHERE {CHILD_VISIBLE}"
-            ))
-            .bind(id)
-            .bind(&t)
-            .bind(i64::from(ctx.role == Role::Contractor))
-            .bind(&ctx.user_id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or(AppError::NotFound)?;
+            let r = sqlx::query(&CHILD_SQL)
+                .bind(id)
+                .bind(&t)
+                .bind(i64::from(ctx.role == Role::Contractor))
+                .bind(&ctx.user_id)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or(AppError::NotFound)?;
             let reads = async {
                 // Moved in, so that the connection goes back to the pool as soon as the
                 // reads are done (the audit's group commit may need it).
@@ -605,7 +679,7 @@ pub async fn record_page(
                     created_at: r.get("created_at"),
                     updated_at: r.get("updated_at"),
                 },
-                parts: parts.iter().map(Part::from_any).collect(),
+                parts: parts.iter().map(Part::from_row).collect(),
                 timeline,
             }
         }
@@ -848,6 +922,24 @@ pub async fn record_page(
     })
 }
 
+/// RECORD_PARTS and the timeline in one statement (PostgreSQL), the timeline's rows as
+/// kind 'timeline' with a = at, b = kind, c = title, d = body, e = who ($1 child,
+/// $2 tenant, $3 the last due date shown, $4 now, $5 the timeline's limit).
+static RECORD_PARTS_AND_TIMELINE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{} UNION ALL SELECT 'timeline', x.at, x.kind, x.title, x.body, x.who, NULL, NULL, NULL, NULL, NULL, \
+         NULL, NULL, NULL, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) FROM ({}) x",
+        *RECORD_PARTS,
+        TIMELINE_SQL.replace("LIMIT $3", "LIMIT $5")
+    )
+});
+
+/// The record page's first read: the record, if the user may see it ($1 child, $2 tenant,
+/// $3 1 for contractor staff, $4 the user).
+static CHILD_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("SELECT {CHILD_COLS} FROM children c WHERE {CHILD_VISIBLE}")
+});
+
 /// What the record page's three reads return, before it is put together.
 struct RecordRows {
     child: ChildRow,
@@ -884,7 +976,13 @@ impl Part {
     fn n(&self, c: &str) -> Option<i64> {
         self.n[(c.as_bytes()[1] - b'1') as usize]
     }
-    fn from_any(r: &sqlx::any::AnyRow) -> Part {
+    fn from_row<'r, R>(r: &'r R) -> Part
+    where
+        R: sqlx::Row,
+        usize: sqlx::ColumnIndex<R>,
+        String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    {
         Part {
             kind: r.get(0),
             s: std::array::from_fn(|i| r.get::<Option<String>, _>(i + 1)),
@@ -903,9 +1001,6 @@ fn child_row_sqlite(
     user_id: &str,
 ) -> AppResult<ChildRow> {
     use crate::db::reader::{bind, int, internal, text};
-    static CHILD_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        format!("SELECT {CHILD_COLS} FROM children c WHERE {CHILD_VISIBLE}")
-    });
     let mut stmt = tx.prepare_cached(&CHILD_SQL).map_err(internal)?;
     bind(&mut stmt, &[&id, &t, &contractor, &user_id])?;
     let mut rows = stmt.raw_query();
