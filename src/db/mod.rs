@@ -1,8 +1,12 @@
 //! Storage: one schema on embedded SQLite (default) or PostgreSQL.
 //!
-//! All queries go through sqlx's `Any` driver with `$1`-style placeholders, which both
+//! Queries go through sqlx's `Any` driver with `$1`-style placeholders, which both
 //! engines accept, so every store function has a single SQL text. Values crossing the
 //! boundary are TEXT (ids, UTC timestamps, dates), BIGINT and BOOLEAN only.
+//!
+//! The one exception is the hottest path, a child's record page and the audit of its
+//! reads: the same SQL text runs there on rusqlite (`reader`) or on sqlx's PostgreSQL
+//! driver itself (`PgDirect`), see docs/architecture.md.
 
 pub mod reader;
 
