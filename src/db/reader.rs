@@ -33,11 +33,15 @@ pub struct Readers {
 }
 
 /// How often the WAL is checkpointed in the background.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
-/// The write connections' own checkpoint threshold (pages), as a backstop when the
-/// background checkpoints fall behind (SQLite's default is 1,000).
-pub const WAL_AUTOCHECKPOINT_PAGES: i64 = 16_000;
+/// WAL frames after which the background checkpoint also restarts the WAL (see
+/// `checkpoint`): 16,000 frames are 64 MB.
+const RESTART_AFTER_FRAMES: i64 = 16_000;
+
+/// The write connections' own checkpoint threshold (pages): a backstop only, should
+/// the background checkpoints stop (SQLite's default is 1,000).
+pub const WAL_AUTOCHECKPOINT_PAGES: i64 = 100_000;
 
 impl Readers {
     pub fn new(path: PathBuf) -> Readers {
@@ -53,8 +57,8 @@ impl Readers {
     /// A commit that reaches SQLite's checkpoint threshold checkpoints the WAL itself,
     /// and every request waiting for that commit (the audit's group commit) waits with
     /// it; so the write connections' threshold is set far higher
-    /// (`WAL_AUTOCHECKPOINT_PAGES`) and this task copies the WAL back in between. A page
-    /// written many times between two checkpoints is copied once.
+    /// (`WAL_AUTOCHECKPOINT_PAGES`) and this task copies the WAL back in between, and
+    /// starts it over when it has grown (`RESTART_AFTER_FRAMES`).
     pub fn start_checkpoints(self: &std::sync::Arc<Self>) {
         let me = std::sync::Arc::downgrade(self);
         tokio::spawn(async move {
@@ -79,12 +83,21 @@ impl Readers {
                 &self.path,
                 OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )?;
-            conn.busy_timeout(Duration::from_secs(1))?;
+            // RESTART waits this long at most for a writer or readers to finish.
+            conn.busy_timeout(Duration::from_millis(200))?;
             *slot = Some(conn);
         }
         if let Some(conn) = slot.as_ref() {
             // PASSIVE: copies what it can without waiting for readers or writers.
-            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+            let frames: i64 = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))?;
+            // Under a steady stream of commits the WAL is never wholly copied at the
+            // moment a writer starts, so SQLite never starts it over and it grows (and
+            // every read looks through more of it). RESTART holds writers back for the
+            // moment it takes to copy the little PASSIVE left and to wait for readers
+            // (each under a millisecond), then the next commit writes from the start.
+            if frames > RESTART_AFTER_FRAMES {
+                conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))?;
+            }
         }
         Ok(())
     }
