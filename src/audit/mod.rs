@@ -223,8 +223,19 @@ async fn append_all(db: &Db, entries: Vec<Entry>) -> AppResult<i64> {
 
 /// `append_all` on PostgreSQL's direct pool: the entries in one INSERT of arrays with
 /// the head's update (one statement, whatever the batch size).
-async fn append_all_pg(pool: &sqlx::PgPool, entries: &[Entry]) -> Result<i64, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+async fn append_all_pg(conns: &crate::db::PgConns, entries: &[Entry]) -> Result<i64, sqlx::Error> {
+    let mut conn = conns.get().await?;
+    let first = append_all_pg_on(&mut conn, entries).await?;
+    conn.done();
+    Ok(first)
+}
+
+async fn append_all_pg_on(
+    conn: &mut sqlx::PgConnection,
+    entries: &[Entry],
+) -> Result<i64, sqlx::Error> {
+    use sqlx::Connection;
+    let mut tx = conn.begin().await?;
     let (seq, mut prev): (i64, String) =
         sqlx::query_as("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
             .fetch_one(&mut *tx)

@@ -554,15 +554,18 @@ pub async fn record_page(
             // PostgreSQL: on the driver's own pool (db::PgDirect), the record with the
             // access check, then the rest in one statement while the audit entry is
             // committed.
-            let mut conn = pg.reads.acquire().await?;
-            let r = sqlx::query(&CHILD_SQL)
+            let mut conn = pg.reads.get().await?;
+            let Some(r) = sqlx::query(&CHILD_SQL)
                 .bind(id)
                 .bind(&t)
                 .bind(i64::from(ctx.role == Role::Contractor))
                 .bind(&ctx.user_id)
                 .fetch_optional(&mut *conn)
                 .await?
-                .ok_or(AppError::NotFound)?;
+            else {
+                conn.done();
+                return Err(AppError::NotFound);
+            };
             let child = ChildRow {
                 input: child_input_from_row(&r),
                 id: r.get("id"),
@@ -583,7 +586,7 @@ pub async fn record_page(
                     .bind(timeline_limit)
                     .fetch_all(&mut *conn)
                     .await?;
-                drop(conn);
+                conn.done();
                 AppResult::Ok(rows)
             };
             let (audited, reads) = tokio::join!(audit, reads);

@@ -55,13 +55,108 @@ pub struct PgDirect {
     /// The record page's reads. Few connections: on two cores, more concurrently active
     /// backends only switch between each other (`cargo bench --bench cases`: 6 served
     /// more pages than 2, 4 or 8).
-    pub reads: sqlx::PgPool,
+    pub reads: std::sync::Arc<PgConns>,
     /// The audit's group commit: one at a time, on its own connection so that it never
     /// waits behind the reads.
-    pub audit: sqlx::PgPool,
+    pub audit: std::sync::Arc<PgConns>,
 }
 
-const PG_READS: u32 = 6;
+/// A few PostgreSQL connections, handed out one at a time. Unlike sqlx's pool it does
+/// not ping a connection when it comes back (sqlx does, and on PostgreSQL that is one
+/// more round trip per use); a connection whose use did not end well is closed instead
+/// of reused (`PgConn::done`).
+pub struct PgConns {
+    opts: sqlx::postgres::PgConnectOptions,
+    generic_plans: bool,
+    idle: std::sync::Mutex<Vec<sqlx::PgConnection>>,
+    permits: tokio::sync::Semaphore,
+}
+
+impl PgConns {
+    fn new(opts: sqlx::postgres::PgConnectOptions, n: usize, generic_plans: bool) -> PgConns {
+        PgConns {
+            opts,
+            generic_plans,
+            idle: std::sync::Mutex::new(vec![]),
+            permits: tokio::sync::Semaphore::new(n),
+        }
+    }
+
+    pub async fn get(&self) -> Result<PgConn<'_>, sqlx::Error> {
+        let permit = tokio::time::timeout(Duration::from_secs(10), self.permits.acquire())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)?
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match idle {
+            Some(c) => c,
+            None => {
+                use sqlx::ConnectOptions;
+                let mut c = self.opts.connect().await?;
+                if self.generic_plans {
+                    // Its statements all select by a child's id: one plan serves every
+                    // child, and planning each time was about a tenth of the server's
+                    // work per page.
+                    c.execute("SET plan_cache_mode = force_generic_plan")
+                        .await?;
+                }
+                c
+            }
+        };
+        Ok(PgConn {
+            conns: self,
+            conn: Some(conn),
+            ok: false,
+            _permit: permit,
+        })
+    }
+}
+
+/// A connection from `PgConns`; back to it on drop if `done` was called.
+pub struct PgConn<'a> {
+    conns: &'a PgConns,
+    conn: Option<sqlx::PgConnection>,
+    ok: bool,
+    _permit: tokio::sync::SemaphorePermit<'a>,
+}
+
+impl PgConn<'_> {
+    /// The work on it ended well: it may be used again.
+    pub fn done(mut self) {
+        self.ok = true;
+    }
+}
+
+impl std::ops::Deref for PgConn<'_> {
+    type Target = sqlx::PgConnection;
+    fn deref(&self) -> &sqlx::PgConnection {
+        self.conn.as_ref().expect("present until drop")
+    }
+}
+
+impl std::ops::DerefMut for PgConn<'_> {
+    fn deref_mut(&mut self) -> &mut sqlx::PgConnection {
+        self.conn.as_mut().expect("present until drop")
+    }
+}
+
+impl Drop for PgConn<'_> {
+    fn drop(&mut self) {
+        if let Some(c) = self.conn.take() {
+            if self.ok {
+                self.conns
+                    .idle
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(c);
+            }
+            // Otherwise dropped: its socket is closed (an error or a cancelled request
+            // may have left it mid-exchange).
+        }
+    }
+}
+
+const PG_READS: usize = 6;
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -149,28 +244,9 @@ impl Db {
                 let opts = sqlx::postgres::PgConnectOptions::from_str(&url).with_context(|| {
                     format!("データベースURLを解釈できません: {}", redact_url(&url))
                 })?;
-                let pool = |n: u32, generic: bool| {
-                    sqlx::postgres::PgPoolOptions::new()
-                        .max_connections(n)
-                        .acquire_timeout(Duration::from_secs(10))
-                        .test_before_acquire(false)
-                        .after_connect(move |conn, _| {
-                            Box::pin(async move {
-                                if generic {
-                                    // Its statements all select by a child's id: one plan
-                                    // serves every child, and planning each time was
-                                    // about a tenth of the server's work per page.
-                                    conn.execute("SET plan_cache_mode = force_generic_plan")
-                                        .await?;
-                                }
-                                Ok(())
-                            })
-                        })
-                        .connect_lazy_with(opts.clone())
-                };
                 Some(PgDirect {
-                    reads: pool(PG_READS, true),
-                    audit: pool(1, false),
+                    reads: std::sync::Arc::new(PgConns::new(opts.clone(), PG_READS, true)),
+                    audit: std::sync::Arc::new(PgConns::new(opts, 1, false)),
                 })
             }
             Engine::Sqlite => None,
