@@ -69,6 +69,8 @@ pub struct TenantIndex {
     docs: Vec<Doc>,
     unigrams: HashMap<char, Vec<u32>>,
     bigrams: HashMap<(char, char), Vec<u32>>,
+    /// `choices()`, built on first use.
+    choices: std::sync::OnceLock<Arc<Vec<(String, String)>>>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -125,7 +127,29 @@ impl TenantIndex {
             docs,
             unigrams,
             bigrams,
+            choices: Default::default(),
         }
+    }
+
+    /// The registry as a choice list, (id, "name（分野）") in reading order (the first
+    /// 1,000), built once per index: the record page shows it on every view.
+    pub fn choices(&self) -> Arc<Vec<(String, String)>> {
+        self.choices
+            .get_or_init(|| {
+                Arc::new(
+                    self.docs
+                        .iter()
+                        .take(1000)
+                        .map(|d| {
+                            (
+                                d.summary.id.clone(),
+                                format!("{}（{}）", d.summary.name, d.summary.field),
+                            )
+                        })
+                        .collect(),
+                )
+            })
+            .clone()
     }
 
     pub fn len(&self) -> usize {

@@ -380,7 +380,8 @@ struct ShowPage {
     /// ケース会議, newest first.
     conferences: Vec<crate::conferences::store::ConferenceSummary>,
     due: Vec<Due>,
-    agencies: Vec<Opt>,
+    /// The registry's choice list (agencies::search::TenantIndex::choices).
+    agencies: std::sync::Arc<Vec<(String, String)>>,
     staff: Vec<Opt>,
     methods: Vec<Opt>,
     kinds: Vec<Opt>,
@@ -434,21 +435,9 @@ async fn show_page(
     let can_manage = policy::can(&a.ctx, Action::ManageChildren);
     let t = a.ctx.tenant().page_err(a)?.to_string();
     let agencies = if can_manage {
-        let ix = st.search.get(&st.db, &t).await.page_err(a)?;
-        ix.search(&crate::agencies::search::Query {
-            limit: 1000,
-            ..Default::default()
-        })
-        .items
-        .into_iter()
-        .map(|s| Opt {
-            value: s.id,
-            label: format!("{}（{}）", s.name, s.field),
-            selected: false,
-        })
-        .collect()
+        st.search.get(&st.db, &t).await.page_err(a)?.choices()
     } else {
-        vec![]
+        Default::default()
     };
     let staff = staff
         .into_iter()
@@ -977,7 +966,8 @@ struct EcomapPage {
     page: Page,
     child: Child,
     nodes: Vec<EcomapNode>,
-    agencies: Vec<Opt>,
+    /// The registry's choice list (agencies::search::TenantIndex::choices).
+    agencies: std::sync::Arc<Vec<(String, String)>>,
     fields: Vec<Opt>,
     can_manage: bool,
     errors: Vec<FieldError>,
@@ -995,21 +985,9 @@ async fn ecomap_page_inner(
     let can_manage = policy::can(&a.ctx, Action::ManageChildren);
     let t = a.ctx.tenant().page_err(a)?.to_string();
     let agencies = if can_manage {
-        let ix = st.search.get(&st.db, &t).await.page_err(a)?;
-        ix.search(&crate::agencies::search::Query {
-            limit: 1000,
-            ..Default::default()
-        })
-        .items
-        .into_iter()
-        .map(|s| Opt {
-            value: s.id,
-            label: format!("{}（{}）", s.name, s.field),
-            selected: false,
-        })
-        .collect()
+        st.search.get(&st.db, &t).await.page_err(a)?.choices()
     } else {
-        vec![]
+        Default::default()
     };
     let mut fields: Vec<&str> = vec!["家族", "友人・地域"];
     fields.extend(crate::agencies::model::DEFAULT_FIELDS);
