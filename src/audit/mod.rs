@@ -234,12 +234,15 @@ async fn append_all_pg_on(
     conn: &mut sqlx::PgConnection,
     entries: &[Entry],
 ) -> Result<i64, sqlx::Error> {
-    use sqlx::Connection;
-    let mut tx = conn.begin().await?;
-    let (seq, mut prev): (i64, String) =
-        sqlx::query_as("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
-            .fetch_one(&mut *tx)
-            .await?;
+    // BEGIN and the head's lock in one round trip (a simple query of two statements;
+    // nothing to bind). Should anything fail before COMMIT, the caller does not give the
+    // connection back (PgConn::done), and closing it rolls the transaction back.
+    let head = sqlx::Executor::fetch_one(
+        &mut *conn,
+        "BEGIN; UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash",
+    )
+    .await?;
+    let (seq, mut prev): (i64, String) = (head.try_get(0)?, head.try_get(1)?);
     let first = seq + 1;
     let at = time::now_db();
     let n = entries.len();
@@ -290,9 +293,9 @@ async fn append_all_pg_on(
     .bind(&hashes)
     .bind(first + n as i64 - 1)
     .bind(&prev)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
-    tx.commit().await?;
+    sqlx::Executor::execute(&mut *conn, "COMMIT").await?;
     Ok(first)
 }
 
