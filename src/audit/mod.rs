@@ -221,6 +221,32 @@ async fn append_all(db: &Db, entries: Vec<Entry>) -> AppResult<i64> {
     }
 }
 
+/// One entry's place in the chain: its sequence number, the hash before it and its own.
+struct Link {
+    seq: i64,
+    prev: String,
+    hash: String,
+}
+
+/// The links of `entries` appended after the head (`seq`, `hash`) at `at`, in order:
+/// what every batch writer stores, whichever connection it writes on.
+fn chain(seq: i64, hash: String, at: &str, entries: &[Entry]) -> Vec<Link> {
+    let mut prev = hash;
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let seq = seq + 1 + i as i64;
+            let hash = entry_hash(seq, at, e, &prev);
+            Link {
+                seq,
+                prev: std::mem::replace(&mut prev, hash.clone()),
+                hash,
+            }
+        })
+        .collect()
+}
+
 /// `append_all` on PostgreSQL's direct pool: the entries in one INSERT of arrays with
 /// the head's update (one statement, whatever the batch size).
 async fn append_all_pg(conns: &crate::db::PgConns, entries: &[Entry]) -> Result<i64, sqlx::Error> {
@@ -242,38 +268,21 @@ async fn append_all_pg_on(
         "BEGIN; UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash",
     )
     .await?;
-    let (seq, mut prev): (i64, String) = (head.try_get(0)?, head.try_get(1)?);
-    let first = seq + 1;
+    let (seq, hash): (i64, String) = (head.try_get(0)?, head.try_get(1)?);
     let at = time::now_db();
-    let n = entries.len();
-    let (mut seqs, mut tenants, mut actor_ids, mut actors, mut actions) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let (mut types, mut ids, mut details, mut prevs, mut hashes) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    for (i, e) in entries.iter().enumerate() {
-        let seq = first + i as i64;
-        let hash = entry_hash(seq, &at, e, &prev);
-        seqs.push(seq);
-        tenants.push(e.tenant_id.clone());
-        actor_ids.push(e.actor_id.clone());
-        actors.push(e.actor.clone());
-        actions.push(e.action.clone());
-        types.push(e.entity_type.clone());
-        ids.push(e.entity_id.clone());
-        details.push(e.detail.clone());
-        prevs.push(std::mem::replace(&mut prev, hash.clone()));
-        hashes.push(hash);
+    let links = chain(seq, hash.clone(), &at, entries);
+    let (last_seq, last_hash) = links
+        .last()
+        .map_or((seq, hash), |l| (l.seq, l.hash.clone()));
+    let (mut seqs, mut prevs, mut hashes) = (vec![], vec![], vec![]);
+    for l in links {
+        seqs.push(l.seq);
+        prevs.push(l.prev);
+        hashes.push(l.hash);
     }
+    let each = |f: fn(&Entry) -> &str| entries.iter().map(f).collect::<Vec<_>>();
+    let tenants: Vec<Option<&str>> = entries.iter().map(|e| e.tenant_id.as_deref()).collect();
+    let actor_ids: Vec<Option<&str>> = entries.iter().map(|e| e.actor_id.as_deref()).collect();
     sqlx::query(
         "WITH ins AS (INSERT INTO audit_log (seq, at, tenant_id, actor_id, actor, action, entity_type, entity_id, detail, prev_hash, hash) \
          SELECT s, $2, t, ai, a, ac, et, ei, d, p, h FROM UNNEST($1::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], \
@@ -284,43 +293,41 @@ async fn append_all_pg_on(
     .bind(&at)
     .bind(&tenants)
     .bind(&actor_ids)
-    .bind(&actors)
-    .bind(&actions)
-    .bind(&types)
-    .bind(&ids)
-    .bind(&details)
+    .bind(each(|e| &e.actor))
+    .bind(each(|e| &e.action))
+    .bind(each(|e| &e.entity_type))
+    .bind(each(|e| &e.entity_id))
+    .bind(each(|e| &e.detail))
     .bind(&prevs)
     .bind(&hashes)
-    .bind(first + n as i64 - 1)
-    .bind(&prev)
+    .bind(last_seq)
+    .bind(&last_hash)
     .execute(&mut *conn)
     .await?;
     sqlx::Executor::execute(&mut *conn, "COMMIT").await?;
-    Ok(first)
+    Ok(seq + 1)
 }
 
 /// `append_all` on SQLite's direct write connection (db::reader), in one blocking call.
 fn append_all_sqlite(tx: &rusqlite::Transaction, entries: &[Entry]) -> AppResult<i64> {
     use crate::db::reader::internal;
-    let (seq, mut prev): (i64, String) = tx
+    let (seq, hash): (i64, String) = tx
         .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
         .map_err(internal)?;
-    let first = seq + 1;
     let at = time::now_db();
+    let links = chain(seq, hash.clone(), &at, entries);
     let mut insert = tx
         .prepare_cached(
             "INSERT INTO audit_log (seq, at, tenant_id, actor_id, actor, action, entity_type, entity_id, detail, prev_hash, hash) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )
         .map_err(internal)?;
-    for (i, e) in entries.iter().enumerate() {
-        let seq = first + i as i64;
-        let hash = entry_hash(seq, &at, e, &prev);
+    for (e, l) in entries.iter().zip(&links) {
         insert
             .execute(rusqlite::params![
-                seq,
+                l.seq,
                 at,
                 e.tenant_id,
                 e.actor_id,
@@ -329,18 +336,18 @@ fn append_all_sqlite(tx: &rusqlite::Transaction, entries: &[Entry]) -> AppResult
                 e.entity_type,
                 e.entity_id,
                 e.detail,
-                prev,
-                hash
+                l.prev,
+                l.hash
             ])
             .map_err(internal)?;
-        prev = hash;
     }
+    let (last_seq, last_hash) = links.last().map_or((seq, &hash), |l| (l.seq, &l.hash));
     tx.execute(
         "UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1",
-        rusqlite::params![first + entries.len() as i64 - 1, prev],
+        rusqlite::params![last_seq, last_hash],
     )
     .map_err(internal)?;
-    Ok(first)
+    Ok(seq + 1)
 }
 
 async fn append_all_sqlx(db: &Db, entries: &[Entry]) -> Result<i64, sqlx::Error> {
@@ -349,28 +356,31 @@ async fn append_all_sqlx(db: &Db, entries: &[Entry]) -> Result<i64, sqlx::Error>
     let head = sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
         .fetch_one(&mut *tx)
         .await?;
-    let first: i64 = head.get::<i64, _>("seq") + 1;
-    let mut prev: String = head.get("hash");
+    let (seq, hash): (i64, String) = (head.get("seq"), head.get("hash"));
     let at = time::now_db();
-    let mut rows = Vec::with_capacity(entries.len());
-    for (i, e) in entries.iter().enumerate() {
-        let seq = first + i as i64;
-        let hash = entry_hash(seq, &at, e, &prev);
-        rows.push(vec![
-            Val::from(seq),
-            at.as_str().into(),
-            Val::OptText(e.tenant_id.clone()),
-            Val::OptText(e.actor_id.clone()),
-            e.actor.as_str().into(),
-            e.action.as_str().into(),
-            e.entity_type.as_str().into(),
-            e.entity_id.as_str().into(),
-            e.detail.as_str().into(),
-            prev.as_str().into(),
-            hash.as_str().into(),
-        ]);
-        prev = hash;
-    }
+    let links = chain(seq, hash.clone(), &at, entries);
+    let (last_seq, last_hash) = links
+        .last()
+        .map_or((seq, hash.clone()), |l| (l.seq, l.hash.clone()));
+    let rows = entries
+        .iter()
+        .zip(links)
+        .map(|(e, l)| {
+            vec![
+                Val::from(l.seq),
+                at.as_str().into(),
+                Val::OptText(e.tenant_id.clone()),
+                Val::OptText(e.actor_id.clone()),
+                e.actor.as_str().into(),
+                e.action.as_str().into(),
+                e.entity_type.as_str().into(),
+                e.entity_id.as_str().into(),
+                e.detail.as_str().into(),
+                Val::Text(l.prev),
+                Val::Text(l.hash),
+            ]
+        })
+        .collect();
     insert_many(
         &mut tx,
         "audit_log",
@@ -391,12 +401,12 @@ async fn append_all_sqlx(db: &Db, entries: &[Entry]) -> Result<i64, sqlx::Error>
     )
     .await?;
     sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-        .bind(first + entries.len() as i64 - 1)
-        .bind(&prev)
+        .bind(last_seq)
+        .bind(&last_hash)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(first)
+    Ok(seq + 1)
 }
 
 #[derive(Debug, Clone, Serialize)]
