@@ -566,14 +566,7 @@ pub async fn record_page(
                 conn.done();
                 return Err(AppError::NotFound);
             };
-            let child = ChildRow {
-                input: child_input_from_row(&r),
-                id: r.get("id"),
-                status: r.get("status"),
-                version: r.get("version"),
-                created_at: r.get("created_at"),
-                updated_at: r.get("updated_at"),
-            };
+            let child = ChildRow::from_row(&r);
             let audit = audit::record(db, Entry::new(ctx, Some(&t), "child.view", "child", id));
             let reads = async {
                 // The parts and the timeline in one statement: each statement is a round
@@ -674,14 +667,7 @@ pub async fn record_page(
             audited?;
             let (parts, timeline) = reads?;
             RecordRows {
-                child: ChildRow {
-                    input: child_input_from_row(&r),
-                    id: r.get("id"),
-                    status: r.get("status"),
-                    version: r.get("version"),
-                    created_at: r.get("created_at"),
-                    updated_at: r.get("updated_at"),
-                },
+                child: ChildRow::from_row(&r),
                 parts: parts.iter().map(Part::from_row).collect(),
                 timeline,
             }
@@ -957,6 +943,26 @@ struct ChildRow {
     version: i64,
     created_at: String,
     updated_at: String,
+}
+
+impl ChildRow {
+    /// From a CHILD_COLS row read through sqlx (either driver).
+    fn from_row<'r, R>(r: &'r R) -> ChildRow
+    where
+        R: sqlx::Row,
+        &'r str: sqlx::ColumnIndex<R>,
+        String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    {
+        ChildRow {
+            input: child_input_from_row(r),
+            id: r.get("id"),
+            status: r.get("status"),
+            version: r.get("version"),
+            created_at: r.get("created_at"),
+            updated_at: r.get("updated_at"),
+        }
+    }
 }
 
 /// One row of RECORD_PARTS: its kind, the text columns a..m and the numbers n1..n3.
