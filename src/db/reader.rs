@@ -118,7 +118,8 @@ impl Readers {
     /// a record page's reads take about 0.1 ms of CPU, and handing them to a blocking
     /// thread and back cost more than that (two thread switches per page, measured with
     /// `cargo bench --bench cases`). In WAL mode a reader does not wait for writers or
-    /// checkpoints; the busy timeout only covers the rare WAL recovery after a crash.
+    /// PASSIVE checkpoints; it may retry for a moment while `checkpoint` starts the WAL
+    /// over, and the busy timeout covers the rare WAL recovery after a crash.
     /// Writes (which may wait for the write lock) go to a blocking thread (`write`).
     pub fn read<T>(&self, f: impl FnOnce(&rusqlite::Transaction) -> AppResult<T>) -> AppResult<T> {
         let taken = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
