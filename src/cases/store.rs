@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use std::collections::HashMap;
 
 use super::model::{self, PlanAction};
 use crate::audit::{self, Entry};
@@ -549,7 +550,7 @@ pub async fn record_page(
         .format("%Y-%m-%d")
         .to_string();
     let now = time::now_db();
-    let rows = match (&db.readers, &db.pg) {
+    let (r, parts) = match (&db.readers, &db.pg) {
         (_, Some(pg)) => {
             // PostgreSQL: on the driver's own pool (db::PgDirect), the record with the
             // access check, then the rest in one statement while the audit entry is
@@ -569,13 +570,9 @@ pub async fn record_page(
             let child = ChildRow::from_row(&r);
             let audit = audit::record(db, Entry::new(ctx, Some(&t), "child.view", "child", id));
             let reads = async {
-                // The parts and the timeline in one statement: each statement is a round
-                // trip to a busy server.
-                let rows = sqlx::query(&RECORD_PARTS_AND_TIMELINE)
+                let rows = sqlx::query(RECORD_PAGE_SQL)
                     .bind(id)
                     .bind(&t)
-                    .bind(&until)
-                    .bind(&now)
                     .bind(timeline_limit)
                     .fetch_all(&mut *conn)
                     .await?;
@@ -585,35 +582,7 @@ pub async fn record_page(
             let (audited, reads) = tokio::join!(audit, reads);
             let rows = reads?;
             audited?;
-            let mut parts = Vec::with_capacity(rows.len());
-            let mut timeline = vec![];
-            for r in &rows {
-                let p = Part::from_row(r);
-                if p.kind == "timeline" {
-                    timeline.push(p);
-                } else {
-                    parts.push(p);
-                }
-            }
-            // Newest first, as TIMELINE_SQL orders them (a UNION ALL need not keep a
-            // branch's order; a stable sort keeps the database's order of equal times).
-            timeline.sort_by(|x, y| y.s[0].cmp(&x.s[0]));
-            RecordRows {
-                child,
-                parts,
-                timeline: timeline
-                    .into_iter()
-                    .map(|p| {
-                        timeline_item(
-                            p.text("a"),
-                            p.text("b"),
-                            p.text("c"),
-                            p.text("d"),
-                            p.text("e"),
-                        )
-                    })
-                    .collect(),
-            }
+            (child, rows.iter().map(Part::from_row).collect::<Vec<_>>())
         }
         (Some(readers), None) => {
             // SQLite: the reads on a read-only connection (db::reader): first the record
@@ -624,17 +593,11 @@ pub async fn record_page(
             // Polled first, the audit entry joins the next group commit before the
             // remaining reads run.
             let audit = audit::record(db, Entry::new(ctx, Some(&t), "child.view", "child", id));
-            let reads = async {
-                readers.read(|tx| record_parts_sqlite(tx, id, &t, &until, &now, timeline_limit))
-            };
+            let reads = async { readers.read(|tx| record_parts_sqlite(tx, id, &t, timeline_limit)) };
             let (audited, reads) = tokio::join!(audit, reads);
-            let (parts, timeline) = reads?;
+            let parts = reads?;
             audited?;
-            RecordRows {
-                child,
-                parts,
-                timeline,
-            }
+            (child, parts)
         }
         (None, None) => {
             // SQLite given as a sqlx URL: through the Any pool.
@@ -651,42 +614,37 @@ pub async fn record_page(
                 // Moved in, so that the connection goes back to the pool as soon as the
                 // reads are done (the audit's group commit may need it).
                 let mut conn = conn;
-                let parts = sqlx::query(&RECORD_PARTS)
+                let rows = sqlx::query(RECORD_PAGE_SQL)
                     .bind(id)
                     .bind(&t)
-                    .bind(&until)
+                    .bind(timeline_limit)
                     .fetch_all(&mut *conn)
                     .await?;
-                // Separately: its rows are many, and narrow rows cost less than wide ones.
-                let timeline = timeline_on(&mut conn, &t, id, timeline_limit).await?;
                 drop(conn);
-                AppResult::Ok((parts, timeline))
+                AppResult::Ok(rows)
             };
             let audit = audit::record(db, Entry::new(ctx, Some(&t), "child.view", "child", id));
             let (reads, audited) = tokio::join!(reads, audit);
             audited?;
-            let (parts, timeline) = reads?;
-            RecordRows {
-                child: ChildRow::from_row(&r),
-                parts: parts.iter().map(Part::from_row).collect(),
-                timeline,
-            }
+            let rows = reads?;
+            (
+                ChildRow::from_row(&r),
+                rows.iter().map(Part::from_row).collect(),
+            )
         }
     };
-    let RecordRows {
-        child: r,
-        parts,
-        timeline,
-    } = rows;
 
     let mut input = r.input;
     let status = r.status;
     let (mut family, mut workers, mut consents, mut indicators, mut staff) =
         (vec![], vec![], vec![], vec![], vec![]);
-    let (mut follow_ups, mut review) = (vec![], None);
+    let (mut follow_ups, mut latest_plan) = (vec![], None::<(i64, Option<String>)>);
     let mut referrals = vec![];
     let mut conferences = vec![];
     let mut services = vec![];
+    // The timeline's rows as the timeline's SQL gives them: (at, kind, title, body, who).
+    let mut timeline: Vec<[String; 5]> = vec![];
+    let (mut agency_of_referral, mut referral_events) = (HashMap::new(), vec![]);
     let child_name = input.name.clone();
     let text = |p: &Part, c: &str| p.text(c);
     for p in &parts {
@@ -730,22 +688,93 @@ pub async fn record_page(
                     active: false,
                 };
                 c.active = consent_active(&c, &today_s);
+                timeline.push([
+                    text(p, "m"),
+                    "consent".into(),
+                    c.agency_name.clone(),
+                    c.purpose.clone(),
+                    c.recorded_by.clone(),
+                ]);
                 consents.push((text(p, "m"), c));
             }
-            "indicator" => indicators.push((
-                (text(p, "a"), text(p, "b"), text(p, "c")),
-                Indicator {
-                    kind: text(p, "a"),
-                    period: text(p, "b"),
-                    value: n("n1"),
-                    note: text(p, "e"),
-                },
-            )),
-            "follow_up" => {
-                follow_ups.push((text(p, "a"), text(p, "b"), text(p, "c"), text(p, "d")))
+            "indicator" => {
+                timeline.push([
+                    text(p, "d"),
+                    "indicator".into(),
+                    format!("{} {}", text(p, "a"), text(p, "b")),
+                    n("n1").to_string(),
+                    text(p, "f"),
+                ]);
+                indicators.push((
+                    (text(p, "a"), text(p, "b"), text(p, "c")),
+                    Indicator {
+                        kind: text(p, "a"),
+                        period: text(p, "b"),
+                        value: n("n1"),
+                        note: text(p, "e"),
+                    },
+                ))
             }
-            "review" => review = Some(text(p, "a")),
-            "conference" => conferences.push(crate::conferences::store::summary(
+            "follow_up" => {
+                timeline.push([
+                    text(p, "e"),
+                    "follow_up".into(),
+                    text(p, "b"),
+                    format!("{} ({})", text(p, "d"), text(p, "c")),
+                    String::new(),
+                ]);
+                if p.opt("f").is_none() && text(p, "c") <= until {
+                    follow_ups.push((text(p, "a"), text(p, "b"), text(p, "c"), text(p, "d")))
+                }
+            }
+            "plan" => {
+                timeline.push([
+                    text(p, "a"),
+                    "plan".into(),
+                    format!("自立支援計画 第{}版", n("n1")),
+                    text(p, "b"),
+                    text(p, "c"),
+                ]);
+                if latest_plan.as_ref().is_none_or(|(rev, _)| n("n1") > *rev) {
+                    latest_plan = Some((n("n1"), p.opt("d")));
+                }
+            }
+            "referral_event" => referral_events.push([
+                text(p, "a"),
+                text(p, "b"),
+                text(p, "c"),
+                text(p, "d"),
+                text(p, "e"),
+            ]),
+            "handover" => timeline.push([
+                text(p, "a"),
+                "handover".into(),
+                format!("{} → {}", text(p, "b"), text(p, "c")),
+                text(p, "d"),
+                text(p, "b"),
+            ]),
+            "consultation" => timeline.push([
+                text(p, "a"),
+                "consultation".into(),
+                text(p, "b"),
+                text(p, "c"),
+                text(p, "d"),
+            ]),
+            "conference" => {
+                if p.opt("d").is_some_and(|at| at <= now) {
+                    let reflected = p
+                        .n("n3")
+                        .map(|r| format!("（結果を自立支援計画 第{r}版に反映）"))
+                        .unwrap_or_default();
+                    timeline.push([
+                        text(p, "d"),
+                        "conference".into(),
+                        text(p, "b"),
+                        format!("{}{reflected}", text(p, "f")),
+                        text(p, "g"),
+                    ]);
+                }
+                conferences.push(crate::conferences::store::summary(
                 text(p, "a"),
                 id.to_string(),
                 text(p, "b"),
@@ -755,26 +784,39 @@ pub async fn record_page(
                 n("n1"),
                 text(p, "e"),
                 n("n2") != 0,
-                p.n("n3"),
-                &now,
-            )),
+                    p.n("n3"),
+                    &now,
+                ))
+            }
             "staff" => staff.push((text(p, "c"), text(p, "b"), text(p, "a"))),
             "service" => {
-                // h: "date start end"; j: "person_kind status created_at" (no spaces within).
+                // h: "date start end"; j: "person_kind status created_at registered_by"
+                // (no spaces within but in the last).
                 let when = text(p, "h");
                 let mut w = when.splitn(3, ' ').map(str::to_string);
                 let who = text(p, "j");
-                let mut k = who.splitn(3, ' ').map(str::to_string);
+                let mut k = who.splitn(4, ' ').map(str::to_string);
                 let (date, start, end) = (
                     w.next().unwrap_or_default(),
                     w.next().unwrap_or_default(),
                     w.next().unwrap_or_default(),
                 );
-                let (person_kind, st, created) = (
+                let (person_kind, st, created, registered_by) = (
+                    k.next().unwrap_or_default(),
                     k.next().unwrap_or_default(),
                     k.next().unwrap_or_default(),
                     k.next().unwrap_or_default(),
                 );
+                let starts_at = text(p, "m");
+                if starts_at <= now {
+                    timeline.push([
+                        starts_at,
+                        "service".into(),
+                        format!("{}（{}）", text(p, "d"), text(p, "g")),
+                        format!("{person_kind} {} {} {st}", text(p, "k"), text(p, "l")),
+                        registered_by,
+                    ]);
+                }
                 let f = |c: &str| text(p, c);
                 let u = crate::services::store::child_use(
                     [
@@ -810,6 +852,7 @@ pub async fn record_page(
             }
             "referral" => {
                 let f = |c: &str| text(p, c);
+                agency_of_referral.insert(f("a"), f("c"));
                 referrals.push(referral_from([
                     f("a"),
                     id.to_string(),
@@ -830,6 +873,25 @@ pub async fn record_page(
             _ => {}
         }
     }
+    for [referral_id, at, to_status, note, actor] in referral_events {
+        if let Some(name) = agency_of_referral.get(&referral_id) {
+            timeline.push([at, "referral".into(), format!("{name}: {to_status}"), note, actor]);
+        }
+    }
+    // Newest first, in the order of TIMELINE_SQL.
+    timeline.sort_by(|x, y| {
+        y[0].cmp(&x[0])
+            .then_with(|| (&x[1], &x[2], &x[3]).cmp(&(&y[1], &y[2], &y[3])))
+    });
+    timeline.truncate(usize::try_from(timeline_limit).unwrap_or(0));
+    let timeline = timeline
+        .into_iter()
+        .map(|[at, kind, title, body, who]| timeline_item(at, kind, title, body, who))
+        .collect();
+    // The review date of the latest revision of the plan, when it is due.
+    let review = latest_plan
+        .and_then(|(_, d)| d)
+        .filter(|d| *d <= until);
     family.sort_by_key(|(pos, _)| *pos);
     input.family = family.into_iter().map(|(_, f)| f).collect();
     sort_workers(&mut workers);
@@ -911,30 +973,11 @@ pub async fn record_page(
     })
 }
 
-/// RECORD_PARTS and the timeline in one statement (PostgreSQL), the timeline's rows as
-/// kind 'timeline' with a = at, b = kind, c = title, d = body, e = who ($1 child,
-/// $2 tenant, $3 the last due date shown, $4 now, $5 the timeline's limit).
-static RECORD_PARTS_AND_TIMELINE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!(
-        "{} UNION ALL SELECT 'timeline', x.at, x.kind, x.title, x.body, x.who, NULL, NULL, NULL, NULL, NULL, \
-         NULL, NULL, NULL, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) FROM ({}) x",
-        *RECORD_PARTS,
-        TIMELINE_SQL.replace("LIMIT $3", "LIMIT $5")
-    )
-});
-
 /// The record page's first read: the record, if the user may see it ($1 child, $2 tenant,
 /// $3 1 for contractor staff, $4 the user).
 static CHILD_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!("SELECT {CHILD_COLS} FROM children c WHERE {CHILD_VISIBLE}")
 });
-
-/// What the record page's three reads return, before it is put together.
-struct RecordRows {
-    child: ChildRow,
-    parts: Vec<Part>,
-    timeline: Vec<TimelineItem>,
-}
 
 struct ChildRow {
     input: ChildInput,
@@ -1043,18 +1086,16 @@ fn child_row_sqlite(
     Ok(child)
 }
 
-/// The rest of the record page's reads on SQLite: RECORD_PARTS and the timeline.
+/// The rest of the record page's reads on SQLite (RECORD_PAGE_SQL).
 fn record_parts_sqlite(
     tx: &rusqlite::Transaction,
     id: &str,
     t: &str,
-    until: &str,
-    now: &str,
     timeline_limit: i64,
-) -> AppResult<(Vec<Part>, Vec<TimelineItem>)> {
+) -> AppResult<Vec<Part>> {
     use crate::db::reader::{bind, int, internal, text};
-    let mut stmt = tx.prepare_cached(&RECORD_PARTS).map_err(internal)?;
-    bind(&mut stmt, &[&id, &t, &until])?;
+    let mut stmt = tx.prepare_cached(RECORD_PAGE_SQL).map_err(internal)?;
+    bind(&mut stmt, &[&id, &t, &timeline_limit])?;
     let mut rows = stmt.raw_query();
     let mut parts = vec![];
     while let Some(r) = rows.next().map_err(internal)? {
@@ -1068,42 +1109,15 @@ fn record_parts_sqlite(
             n: [int(r, 14)?, int(r, 15)?, int(r, 16)?],
         });
     }
-    drop(rows);
-    drop(stmt);
-
-    let mut stmt = tx.prepare_cached(&TIMELINE_SQL).map_err(internal)?;
-    bind(&mut stmt, &[&id, &t, &timeline_limit, &now])?;
-    let mut rows = stmt.raw_query();
-    let mut timeline = vec![];
-    while let Some(r) = rows.next().map_err(internal)? {
-        let s = |i: usize| -> AppResult<String> { Ok(text(r, i)?.unwrap_or_default()) };
-        timeline.push(timeline_item(s(0)?, s(1)?, s(2)?, s(3)?, s(4)?));
-    }
-    Ok((parts, timeline))
+    Ok(parts)
 }
 
-/// The parts of a child's record for the record page, as one UNION of rows tagged by
-/// `kind` with generic columns ($1 child, $2 tenant, $3 the last due date shown).
-static RECORD_PARTS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!(
-        "{RECORD_PARTS_BASE} \
-UNION ALL SELECT 'referral', r.id, r.agency_id, a.name, r.purpose, r.shared_items, r.message, r.status, r.reason, r.outcome, \
-  r.created_by, r.created_at, r.updated_at, NULL, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
-  FROM referrals r JOIN agencies a ON a.id = r.agency_id WHERE r.child_id = $1 AND r.tenant_id = $2 \
-UNION ALL SELECT 'conference', m.id, m.title, m.starts_at, m.starts_utc, m.place, m.purpose, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-  m.duration_minutes, m.online, m.reflected_revision \
-  FROM meetings m WHERE m.child_id = $1 AND m.tenant_id = $2 AND m.kind = 'case_conference' \
-UNION ALL SELECT 'service', p.id, p.event_id, e.service_id, s.name, s.kind, c.contractor_name, e.title, \
-  e.date || ' ' || e.start_time || ' ' || e.end_time, e.place, p.person_kind || ' ' || p.status || ' ' || p.created_at, \
-  p.relation, p.person_name, e.starts_at, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
-  FROM service_participants p JOIN service_events e ON e.id = p.event_id AND e.tenant_id = p.tenant_id \
-  JOIN optional_services s ON s.id = e.service_id AND s.tenant_id = e.tenant_id \
-  LEFT JOIN contracts c ON c.id = s.contract_id AND c.tenant_id = s.tenant_id \
-  WHERE p.child_id = $1 AND p.tenant_id = $2"
-    )
-});
-
-const RECORD_PARTS_BASE: &str = "\
+/// Everything the record page shows besides the record itself, in one statement: one
+/// UNION of rows tagged by `kind` with generic columns (text a..m, numbers n1..n3). The
+/// timeline is put together from these rows (`record_timeline`), so that no table is
+/// read twice; only the consultations, by far the most rows, are limited here, to the
+/// newest $3 in the timeline's order ($1 child, $2 tenant, $3 the timeline's limit).
+const RECORD_PAGE_SQL: &str = "\
 SELECT 'family' AS kind, relation AS a, name AS b, birth_date AS c, phone AS d, notes AS e, \
   CAST(NULL AS TEXT) AS f, CAST(NULL AS TEXT) AS g, CAST(NULL AS TEXT) AS h, CAST(NULL AS TEXT) AS i, \
   CAST(NULL AS TEXT) AS j, CAST(NULL AS TEXT) AS k, CAST(NULL AS TEXT) AS l, CAST(NULL AS TEXT) AS m, \
@@ -1115,19 +1129,39 @@ UNION ALL SELECT 'worker', w.user_id, u.display_name, u.role, NULL, NULL, NULL, 
 UNION ALL SELECT 'consent', c.id, c.agency_id, a.name, c.purpose, c.items, c.valid_from, c.valid_to, c.method, c.given_by, \
   c.recorded_by, c.revoked_at, c.revoke_reason, c.created_at, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
   FROM consents c JOIN agencies a ON a.id = c.agency_id WHERE c.child_id = $1 AND c.tenant_id = $2 \
-UNION ALL SELECT 'indicator', kind, period, id, NULL, note, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+UNION ALL SELECT 'indicator', kind, period, id, recorded_at, note, recorded_by, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
   value, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
   FROM indicators WHERE child_id = $1 AND tenant_id = $2 \
-UNION ALL SELECT 'follow_up', id, kind, due_date, note, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-  CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
-  FROM follow_ups WHERE child_id = $1 AND tenant_id = $2 AND done_at IS NULL AND due_date <= $3 \
-UNION ALL SELECT 'review', review_date, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-  CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
-  FROM support_plans p WHERE child_id = $1 AND tenant_id = $2 AND review_date IS NOT NULL AND review_date <= $3 \
-  AND revision = (SELECT MAX(p2.revision) FROM support_plans p2 WHERE p2.child_id = $1 AND p2.tenant_id = $2) \
-UNION ALL SELECT 'staff', id, display_name, role, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-  CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
-  FROM users WHERE tenant_id = $2 AND disabled_at IS NULL AND role IN ('nurse', 'support_worker', 'contractor', 'tenant_admin')";
+UNION ALL SELECT 'follow_up', id, kind, due_date, note, created_at, done_at, NULL, NULL, NULL, NULL, NULL, NULL, NULL, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
+  FROM follow_ups WHERE child_id = $1 AND tenant_id = $2 \
+UNION ALL SELECT 'plan', created_at, long_term_goal, created_by, review_date, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+  revision, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
+  FROM support_plans WHERE child_id = $1 AND tenant_id = $2 \
+UNION ALL SELECT 'staff', id, display_name, role, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
+  FROM users WHERE tenant_id = $2 AND disabled_at IS NULL AND role IN ('nurse', 'support_worker', 'contractor', 'tenant_admin') \
+UNION ALL SELECT 'referral', r.id, r.agency_id, a.name, r.purpose, r.shared_items, r.message, r.status, r.reason, r.outcome, \
+  r.created_by, r.created_at, r.updated_at, NULL, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
+  FROM referrals r JOIN agencies a ON a.id = r.agency_id WHERE r.child_id = $1 AND r.tenant_id = $2 \
+UNION ALL SELECT 'referral_event', e.referral_id, e.at, e.to_status, e.note, e.actor, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
+  FROM referral_events e JOIN referrals r ON r.id = e.referral_id WHERE r.child_id = $1 AND e.tenant_id = $2 \
+UNION ALL SELECT 'handover', at, from_user, to_user, note, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
+  FROM handovers WHERE child_id = $1 AND tenant_id = $2 \
+UNION ALL SELECT 'conference', m.id, m.title, m.starts_at, m.starts_utc, m.place, m.purpose, m.created_by, NULL, NULL, NULL, NULL, NULL, NULL, \
+  m.duration_minutes, m.online, m.reflected_revision \
+  FROM meetings m WHERE m.child_id = $1 AND m.tenant_id = $2 AND m.kind = 'case_conference' \
+UNION ALL SELECT 'service', p.id, p.event_id, e.service_id, s.name, s.kind, c.contractor_name, e.title, \
+  e.date || ' ' || e.start_time || ' ' || e.end_time, e.place, \
+  p.person_kind || ' ' || p.status || ' ' || p.created_at || ' ' || p.registered_by, \
+  p.relation, p.person_name, e.starts_at, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
+  FROM service_participants p JOIN service_events e ON e.id = p.event_id AND e.tenant_id = p.tenant_id \
+  JOIN optional_services s ON s.id = e.service_id AND s.tenant_id = e.tenant_id \
+  LEFT JOIN contracts c ON c.id = s.contract_id AND c.tenant_id = s.tenant_id \
+  WHERE p.child_id = $1 AND p.tenant_id = $2 \
+UNION ALL SELECT 'consultation', x.at, x.title, x.body, x.who, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
+  FROM (SELECT at, method || '・' || kind || '（' || CAST(minutes AS TEXT) || '分）' AS title, \
+    notes || CASE WHEN participants = '' AND topics = '' THEN '' ELSE '（参加: ' || participants || '／話題: ' || topics || '）' END AS body, \
+    worker_name AS who \
+    FROM consultations WHERE child_id = $1 AND tenant_id = $2 ORDER BY at DESC, title, body LIMIT $3) x";
 
 pub(crate) async fn load_child(conn: &mut Conn, t: &str, id: &str) -> AppResult<Child> {
     let r = sqlx::query(&format!(
