@@ -5,7 +5,8 @@
 //!                                [--clients 32] [--seconds 10] [--database-url postgres://...]
 //!
 //! Loads the demo, then spreads N children over 130 tenants (1,000 each; デモ市 is one
-//! of them) with M consultations in total, plus follow-ups, plans and referrals; then
+//! of them) with M consultations in total, each child with a record like the demo's
+//! (family, plan, indicators, follow-ups, a consent and some referrals; see generate); then
 //! serves the real router on loopback and runs C concurrent signed-in clients against
 //! GET /children/{id} (the record page with its timeline) for デモ市's children, and
 //! measures GET /follow-ups. Prints the figures; asserts nothing.
@@ -79,6 +80,10 @@ const NOTES: [&str; 4] = [
     "学校と面談に同行。緊急時の連絡体制を確認した。",
 ];
 
+/// N children of one tenant, each with a record like the demo's: two family members,
+/// a support plan, three indicator readings, one or more follow-ups and M/N
+/// consultations over two years; one in ten has had a handover, and where the tenant
+/// has agencies, each child has a consent and one in five a referral with its history.
 async fn generate(
     db: &Db,
     tenant_id: &str,
@@ -90,8 +95,17 @@ async fn generate(
     let mut r = Rng(seed);
     let today = yorube::time::today_jst();
     let now = yorube::time::now_db();
+    let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    let at = |d: chrono::NaiveDate| format!("{}T01:00:00.000000Z", day(d));
+    let agencies: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM agencies WHERE tenant_id = $1 ORDER BY id")
+            .bind(tenant_id)
+            .fetch_all(&db.pool)
+            .await?;
     let mut tx = db.begin_write().await?;
     let (mut kids, mut workers, mut cons, mut fups) = (vec![], vec![], vec![], vec![]);
+    let (mut family, mut plans, mut indicators, mut handovers) = (vec![], vec![], vec![], vec![]);
+    let (mut consents, mut referrals, mut events) = (vec![], vec![], vec![]);
     let per_child = consultations / children.max(1);
     let extra = consultations % children.max(1);
     for i in 0..children {
@@ -166,6 +180,128 @@ async fn generate(
             Val::OptText(None),
             now.as_str().into(),
         ]);
+        for (pos, (relation, name, guardian)) in [
+            ("母", format!("試験 母{i}"), true),
+            (
+                ["父", "兄", "姉"][(r.next() % 3) as usize],
+                format!("試験 家族{i}"),
+                false,
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            family.push(vec![
+                uuid::Uuid::now_v7().to_string().into(),
+                tenant_id.into(),
+                id.as_str().into(),
+                relation.into(),
+                name.into(),
+                Val::OptText(None),
+                if guardian { "090-0000-0000" } else { "" }.into(),
+                guardian.into(),
+                (!guardian && relation != "父").into(),
+                "".into(),
+                (pos as i64).into(),
+            ]);
+        }
+        // Plans are reviewed within the year; a few reviews are overdue.
+        let written = today - Days::days((r.next() % 300) as i64);
+        plans.push(vec![
+            uuid::Uuid::now_v7().to_string().into(),
+            tenant_id.into(),
+            id.as_str().into(),
+            1i64.into(),
+            "学校に通い続けたい".into(),
+            "体調の変化に早く気づけるようになってほしい".into(),
+            "自分の体調を周りに説明できる".into(),
+            "服薬を自分で管理する\n困ったときに先生に相談する".into(),
+            Val::OptText(Some(day(today + Days::days((r.next() % 380) as i64 - 15)))),
+            "[]".into(),
+            "".into(),
+            "試験 職員".into(),
+            at(written).into(),
+        ]);
+        for k in 0..3i64 {
+            indicators.push(vec![
+                uuid::Uuid::now_v7().to_string().into(),
+                tenant_id.into(),
+                id.as_str().into(),
+                "absence_days".into(),
+                format!("2026-{}", k + 1).into(),
+                ((r.next() % 12) as i64).into(),
+                "".into(),
+                "試験 職員".into(),
+                at(today - Days::days(120 * (3 - k))).into(),
+            ]);
+        }
+        if r.next() % 10 == 0 {
+            handovers.push(vec![
+                uuid::Uuid::now_v7().to_string().into(),
+                tenant_id.into(),
+                id.as_str().into(),
+                "前任 職員".into(),
+                "試験 職員".into(),
+                "異動のため引き継ぎ。学校との連絡は毎月。".into(),
+                at(today - Days::days((r.next() % 365) as i64)).into(),
+            ]);
+        }
+        if !agencies.is_empty() {
+            let agency = &agencies[(r.next() % agencies.len() as u64) as usize];
+            let from = today - Days::days((r.next() % 365) as i64);
+            consents.push(vec![
+                uuid::Uuid::now_v7().to_string().into(),
+                tenant_id.into(),
+                id.as_str().into(),
+                agency.as_str().into(),
+                "学校生活の支援のため".into(),
+                "basic,disease,school".into(),
+                day(from).into(),
+                Val::OptText(None),
+                "書面".into(),
+                "母".into(),
+                "試験 職員".into(),
+                at(from).into(),
+                Val::OptText(None),
+                Val::OptText(None),
+                "".into(),
+            ]);
+            if r.next() % 5 == 0 {
+                let rid = uuid::Uuid::now_v7().to_string();
+                let sent = from + Days::days(3);
+                referrals.push(vec![
+                    rid.as_str().into(),
+                    tenant_id.into(),
+                    id.as_str().into(),
+                    agency.as_str().into(),
+                    "学校生活の支援".into(),
+                    "basic,disease".into(),
+                    "よろしくお願いします。".into(),
+                    "accepted".into(),
+                    "".into(),
+                    "".into(),
+                    "試験 職員".into(),
+                    at(sent).into(),
+                    at(sent + Days::days(2)).into(),
+                    Val::OptText(Some(at(sent + Days::days(2)))),
+                    Val::OptText(None),
+                ]);
+                for (k, (from_status, to_status)) in
+                    [("", "sent"), ("sent", "accepted")].into_iter().enumerate()
+                {
+                    events.push(vec![
+                        uuid::Uuid::now_v7().to_string().into(),
+                        tenant_id.into(),
+                        rid.as_str().into(),
+                        at(sent + Days::days(2 * k as i64)).into(),
+                        "試験 職員（保健師）".into(),
+                        from_status.into(),
+                        to_status.into(),
+                        "".into(),
+                    ]);
+                }
+            }
+        }
         if cons.len() >= 20_000 {
             insert_many(&mut tx, "consultations", &CONS, std::mem::take(&mut cons)).await?;
         }
@@ -203,9 +339,109 @@ async fn generate(
         fups,
     )
     .await?;
+    insert_many(&mut tx, "family_members", &FAMILY, family).await?;
+    insert_many(&mut tx, "support_plans", &PLANS, plans).await?;
+    insert_many(&mut tx, "indicators", &INDICATORS, indicators).await?;
+    insert_many(&mut tx, "handovers", &HANDOVERS, handovers).await?;
+    insert_many(&mut tx, "consents", &CONSENTS, consents).await?;
+    insert_many(&mut tx, "referrals", &REFERRALS, referrals).await?;
+    insert_many(&mut tx, "referral_events", &EVENTS, events).await?;
     tx.commit().await?;
     Ok(())
 }
+
+const FAMILY: [&str; 11] = [
+    "id",
+    "tenant_id",
+    "child_id",
+    "relation",
+    "name",
+    "birth_date",
+    "phone",
+    "is_guardian",
+    "supported",
+    "notes",
+    "position",
+];
+const PLANS: [&str; 13] = [
+    "id",
+    "tenant_id",
+    "child_id",
+    "revision",
+    "child_words",
+    "guardian_words",
+    "long_term_goal",
+    "short_term_goals",
+    "review_date",
+    "actions",
+    "note",
+    "created_by",
+    "created_at",
+];
+const INDICATORS: [&str; 9] = [
+    "id",
+    "tenant_id",
+    "child_id",
+    "kind",
+    "period",
+    "value",
+    "note",
+    "recorded_by",
+    "recorded_at",
+];
+const HANDOVERS: [&str; 7] = [
+    "id",
+    "tenant_id",
+    "child_id",
+    "from_user",
+    "to_user",
+    "note",
+    "at",
+];
+const CONSENTS: [&str; 15] = [
+    "id",
+    "tenant_id",
+    "child_id",
+    "agency_id",
+    "purpose",
+    "items",
+    "valid_from",
+    "valid_to",
+    "method",
+    "given_by",
+    "recorded_by",
+    "created_at",
+    "revoked_at",
+    "revoked_by",
+    "revoke_reason",
+];
+const REFERRALS: [&str; 15] = [
+    "id",
+    "tenant_id",
+    "child_id",
+    "agency_id",
+    "purpose",
+    "shared_items",
+    "message",
+    "status",
+    "reason",
+    "outcome",
+    "created_by",
+    "created_at",
+    "updated_at",
+    "accepted_at",
+    "closed_at",
+];
+const EVENTS: [&str; 8] = [
+    "id",
+    "tenant_id",
+    "referral_id",
+    "at",
+    "actor",
+    "from_status",
+    "to_status",
+    "note",
+];
 
 const KIDS: [&str; 21] = [
     "id",

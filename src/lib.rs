@@ -28,3 +28,9 @@ pub mod validate;
 pub mod web;
 
 pub use error::AppError;
+
+/// mimalloc for every binary that links yorube (the server, the CLI, the tests and the
+/// benchmarks): a page is thousands of small allocations, and glibc's allocator was
+/// about a tenth of the server's CPU time (docs/benchmarks.md).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -593,7 +593,8 @@ pub async fn record_page(
             // Polled first, the audit entry joins the next group commit before the
             // remaining reads run.
             let audit = audit::record(db, Entry::new(ctx, Some(&t), "child.view", "child", id));
-            let reads = async { readers.read(|tx| record_parts_sqlite(tx, id, &t, timeline_limit)) };
+            let reads =
+                async { readers.read(|tx| record_parts_sqlite(tx, id, &t, timeline_limit)) };
             let (audited, reads) = tokio::join!(audit, reads);
             let parts = reads?;
             audited?;
@@ -775,15 +776,15 @@ pub async fn record_page(
                     ]);
                 }
                 conferences.push(crate::conferences::store::summary(
-                text(p, "a"),
-                id.to_string(),
-                text(p, "b"),
-                text(p, "f"),
-                text(p, "c"),
-                p.opt("d"),
-                n("n1"),
-                text(p, "e"),
-                n("n2") != 0,
+                    text(p, "a"),
+                    id.to_string(),
+                    text(p, "b"),
+                    text(p, "f"),
+                    text(p, "c"),
+                    p.opt("d"),
+                    n("n1"),
+                    text(p, "e"),
+                    n("n2") != 0,
                     p.n("n3"),
                     &now,
                 ))
@@ -875,7 +876,13 @@ pub async fn record_page(
     }
     for [referral_id, at, to_status, note, actor] in referral_events {
         if let Some(name) = agency_of_referral.get(&referral_id) {
-            timeline.push([at, "referral".into(), format!("{name}: {to_status}"), note, actor]);
+            timeline.push([
+                at,
+                "referral".into(),
+                format!("{name}: {to_status}"),
+                note,
+                actor,
+            ]);
         }
     }
     // Newest first, in the order of TIMELINE_SQL.
@@ -889,9 +896,7 @@ pub async fn record_page(
         .map(|[at, kind, title, body, who]| timeline_item(at, kind, title, body, who))
         .collect();
     // The review date of the latest revision of the plan, when it is due.
-    let review = latest_plan
-        .and_then(|(_, d)| d)
-        .filter(|d| *d <= until);
+    let review = latest_plan.and_then(|(_, d)| d).filter(|d| *d <= until);
     family.sort_by_key(|(pos, _)| *pos);
     input.family = family.into_iter().map(|(_, f)| f).collect();
     sort_workers(&mut workers);
