@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::model::{self, PlanAction};
 use crate::audit::{self, Entry};
@@ -556,7 +557,7 @@ pub async fn record_page(
             // access check, then the rest in one statement while the audit entry is
             // committed.
             let mut conn = pg.reads.get().await?;
-            let Some(r) = sqlx::query(&CHILD_SQL)
+            let Some(r) = sqlx::query(&CHILD_SQL_PG)
                 .bind(id)
                 .bind(&t)
                 .bind(i64::from(ctx.role == Role::Contractor))
@@ -568,21 +569,34 @@ pub async fn record_page(
                 return Err(AppError::NotFound);
             };
             let child = ChildRow::from_row(&r);
+            let revs = (r.get::<i64, _>("record_rev"), r.get::<i64, _>("tenant_record_rev"));
             let audit = audit::record(db, Entry::new(ctx, Some(&t), "child.view", "child", id));
+            let cached = pg.records.get(id, revs, timeline_limit);
             let reads = async {
-                let rows = sqlx::query(RECORD_PAGE_SQL)
+                if let Some(parts) = cached {
+                    conn.done();
+                    return AppResult::Ok(parts);
+                }
+                let rows = sqlx::query(&RECORD_PAGE_SQL_PG)
                     .bind(id)
                     .bind(&t)
                     .bind(timeline_limit)
                     .fetch_all(&mut *conn)
                     .await?;
                 conn.done();
-                AppResult::Ok(rows)
+                let parts: Arc<Vec<Part>> = Arc::new(rows.iter().map(Part::from_row).collect());
+                // Kept under the counters read by the same statement (one snapshot), not
+                // the ones read with the record just before.
+                if let Some(p) = parts.iter().find(|p| p.kind == "revs") {
+                    let revs = (p.n[0].unwrap_or(-1), p.n[1].unwrap_or(-1));
+                    pg.records.put(id, revs, timeline_limit, parts.clone());
+                }
+                Ok(parts)
             };
             let (audited, reads) = tokio::join!(audit, reads);
-            let rows = reads?;
+            let parts = reads?;
             audited?;
-            (child, rows.iter().map(Part::from_row).collect::<Vec<_>>())
+            (child, parts)
         }
         (Some(readers), None) => {
             // SQLite: the reads on a read-only connection (db::reader): first the record
@@ -598,7 +612,7 @@ pub async fn record_page(
             let (audited, reads) = tokio::join!(audit, reads);
             let parts = reads?;
             audited?;
-            (child, parts)
+            (child, Arc::new(parts))
         }
         (None, None) => {
             // SQLite given as a sqlx URL: through the Any pool.
@@ -630,7 +644,7 @@ pub async fn record_page(
             let rows = reads?;
             (
                 ChildRow::from_row(&r),
-                rows.iter().map(Part::from_row).collect(),
+                Arc::new(rows.iter().map(Part::from_row).collect()),
             )
         }
     };
@@ -648,7 +662,7 @@ pub async fn record_page(
     let (mut agency_of_referral, mut referral_events) = (HashMap::new(), vec![]);
     let child_name = input.name.clone();
     let text = |p: &Part, c: &str| p.text(c);
-    for p in &parts {
+    for p in parts.iter() {
         let n = |c: &str| p.n(c).unwrap_or(0);
         match p.kind.as_str() {
             "family" => family.push((
@@ -983,6 +997,97 @@ pub async fn record_page(
 static CHILD_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!("SELECT {CHILD_COLS} FROM children c WHERE {CHILD_VISIBLE}")
 });
+
+/// CHILD_SQL with the revision counters of the child's record and of the tenant
+/// (PostgreSQL; migrations/postgres/0010_record_revisions.sql).
+static CHILD_SQL_PG: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {CHILD_COLS}, c.record_rev, \
+         (SELECT t.record_rev FROM tenants t WHERE t.id = c.tenant_id) AS tenant_record_rev \
+         FROM children c WHERE {CHILD_VISIBLE}"
+    )
+});
+
+/// RECORD_PAGE_SQL and, in the same snapshot, the two revision counters (a row of kind
+/// 'revs': n1 the child's, n2 the tenant's).
+static RECORD_PAGE_SQL_PG: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{RECORD_PAGE_SQL} UNION ALL SELECT 'revs', NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+         NULL, NULL, NULL, NULL, NULL, NULL, (SELECT record_rev FROM children WHERE id = $1), \
+         (SELECT record_rev FROM tenants WHERE id = $2), CAST(NULL AS BIGINT)"
+    )
+});
+
+/// What the record page read besides the record, for the children viewed most recently
+/// (PostgreSQL only). An entry is used only while both revision counters are what they
+/// were when it was read: triggers raise them in the same transaction as any change to
+/// what the page shows (migrations/postgres/0010_record_revisions.sql), whichever
+/// process or tool makes it. The access check and the audit entry are never cached.
+pub struct RecordCache {
+    capacity: usize,
+    hits: std::sync::atomic::AtomicU64,
+    entries: std::sync::Mutex<(HashMap<String, CachedParts>, std::collections::VecDeque<String>)>,
+}
+
+struct CachedParts {
+    revs: (i64, i64),
+    limit: i64,
+    parts: Arc<Vec<Part>>,
+}
+
+impl RecordCache {
+    /// Room for YORUBE_RECORD_CACHE children (default 2,000; 0 turns the cache off).
+    pub fn from_env() -> RecordCache {
+        let capacity = std::env::var("YORUBE_RECORD_CACHE")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(2_000);
+        RecordCache {
+            capacity,
+            hits: Default::default(),
+            entries: Default::default(),
+        }
+    }
+
+    /// How many record pages were served from the cache so far.
+    pub fn hits(&self) -> u64 {
+        self.hits.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn get(&self, id: &str, revs: (i64, i64), limit: i64) -> Option<Arc<Vec<Part>>> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let hit = entries
+            .0
+            .get(id)
+            .filter(|c| c.revs == revs && c.limit == limit)
+            .map(|c| c.parts.clone());
+        if hit.is_some() {
+            self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        hit
+    }
+
+    fn put(&self, id: &str, revs: (i64, i64), limit: i64, parts: Arc<Vec<Part>>) {
+        if self.capacity == 0 {
+            return;
+        }
+        let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let (map, order) = &mut *guard;
+        let entry = CachedParts { revs, limit, parts };
+        if map.insert(id.to_string(), entry).is_none() {
+            order.push_back(id.to_string());
+        }
+        // The oldest first out.
+        while map.len() > self.capacity {
+            match order.pop_front() {
+                Some(old) => {
+                    map.remove(&old);
+                }
+                None => break,
+            }
+        }
+    }
+}
 
 struct ChildRow {
     input: ChildInput,

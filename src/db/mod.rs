@@ -59,6 +59,8 @@ pub struct PgDirect {
     /// The audit's group commit: one at a time, on its own connection so that it never
     /// waits behind the reads.
     pub audit: std::sync::Arc<PgConns>,
+    /// The record page's cache of what it reads besides the record (cases::store).
+    pub records: std::sync::Arc<crate::cases::store::RecordCache>,
 }
 
 /// A few PostgreSQL connections, handed out one at a time. Unlike sqlx's pool it does
@@ -247,6 +249,7 @@ impl Db {
                 Some(PgDirect {
                     reads: std::sync::Arc::new(PgConns::new(opts.clone(), PG_READS, true)),
                     audit: std::sync::Arc::new(PgConns::new(opts, 1, false)),
+                    records: std::sync::Arc::new(crate::cases::store::RecordCache::from_env()),
                 })
             }
             Engine::Sqlite => None,

@@ -583,6 +583,59 @@ async fn ctx_of(app: &TestApp, login: &str) -> yorube::auth::Ctx {
         .unwrap()
 }
 
+/// The record page of `id` shows exactly what the separate store functions return.
+async fn assert_record_page_matches(db: &yorube::db::Db, nurse: &yorube::auth::Ctx, id: &str) {
+    use yorube::cases::store;
+    let p = store::record_page(db, nurse, id, 200, 120).await.unwrap();
+    let child = store::get_child(db, nurse, id).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&p.child).unwrap(),
+        serde_json::to_value(&child).unwrap(),
+        "record of {id}"
+    );
+    let tl = store::timeline(db, nurse, id, 200).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&p.timeline).unwrap(),
+        serde_json::to_value(&tl).unwrap(),
+        "timeline of {id}"
+    );
+    let refs = store::list_referrals(db, nurse, None, Some(id))
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&p.referrals).unwrap(),
+        serde_json::to_value(&refs).unwrap(),
+        "referrals of {id}"
+    );
+    let due = store::child_due(db, nurse, id, 120).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&p.due).unwrap(),
+        serde_json::to_value(&due).unwrap(),
+        "due for {id}"
+    );
+    let inds = store::indicators(db, nurse, id).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&p.indicators).unwrap(),
+        serde_json::to_value(&inds).unwrap()
+    );
+    assert_eq!(p.staff, store::staff(db, nurse).await.unwrap());
+    let uses = yorube::services::store::child_uses(db, nurse, id)
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&p.services).unwrap(),
+        serde_json::to_value(&uses).unwrap()
+    );
+    let confs = yorube::conferences::store::list_for_child(db, nurse, id)
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&p.conferences).unwrap(),
+        serde_json::to_value(&confs).unwrap(),
+        "case conferences of {id}"
+    );
+}
+
 /// The record page reads everything in a few queries; it must show exactly what the
 /// separate store functions return, for every demo child, and audit each view.
 async fn record_page_matches_the_separate_reads(app: TestApp) {
@@ -595,54 +648,7 @@ async fn record_page_matches_the_separate_reads(app: TestApp) {
         .await;
     let mut compared = 0;
     for id in &ids {
-        let p = store::record_page(db, &nurse, id, 200, 120).await.unwrap();
-        let child = store::get_child(db, &nurse, id).await.unwrap();
-        assert_eq!(
-            serde_json::to_value(&p.child).unwrap(),
-            serde_json::to_value(&child).unwrap(),
-            "record of {id}"
-        );
-        let tl = store::timeline(db, &nurse, id, 200).await.unwrap();
-        assert_eq!(
-            serde_json::to_value(&p.timeline).unwrap(),
-            serde_json::to_value(&tl).unwrap(),
-            "timeline of {id}"
-        );
-        let refs = store::list_referrals(db, &nurse, None, Some(id))
-            .await
-            .unwrap();
-        assert_eq!(
-            serde_json::to_value(&p.referrals).unwrap(),
-            serde_json::to_value(&refs).unwrap(),
-            "referrals of {id}"
-        );
-        let due = store::child_due(db, &nurse, id, 120).await.unwrap();
-        assert_eq!(
-            serde_json::to_value(&p.due).unwrap(),
-            serde_json::to_value(&due).unwrap(),
-            "due for {id}"
-        );
-        let inds = store::indicators(db, &nurse, id).await.unwrap();
-        assert_eq!(
-            serde_json::to_value(&p.indicators).unwrap(),
-            serde_json::to_value(&inds).unwrap()
-        );
-        assert_eq!(p.staff, store::staff(db, &nurse).await.unwrap());
-        let uses = yorube::services::store::child_uses(db, &nurse, id)
-            .await
-            .unwrap();
-        assert_eq!(
-            serde_json::to_value(&p.services).unwrap(),
-            serde_json::to_value(&uses).unwrap()
-        );
-        let confs = yorube::conferences::store::list_for_child(db, &nurse, id)
-            .await
-            .unwrap();
-        assert_eq!(
-            serde_json::to_value(&p.conferences).unwrap(),
-            serde_json::to_value(&confs).unwrap(),
-            "case conferences of {id}"
-        );
+        assert_record_page_matches(db, &nurse, id).await;
         compared += 1;
     }
     assert!(compared >= 40);
@@ -684,6 +690,109 @@ async fn record_page_matches_the_separate_reads(app: TestApp) {
     );
 }
 dual!(record_page_matches_the_separate_reads);
+
+/// On PostgreSQL the record page keeps what it read besides the record and reuses it
+/// while nothing it shows has changed. Every kind of change, made through the store or
+/// straight in SQL (as another process or tool would), shows on the next view.
+async fn record_page_cache_follows_every_change(app: TestApp) {
+    use yorube::cases::store;
+    let db = &app.db;
+    let nurse = ctx_of(&app, "nurse@demo-city").await;
+    let id: String = sqlx::query_scalar(
+        "SELECT r.child_id FROM referrals r JOIN consents c ON c.child_id = r.child_id \
+         JOIN service_participants p ON p.child_id = r.child_id \
+         WHERE r.tenant_id = $1 AND c.revoked_at IS NULL ORDER BY r.child_id LIMIT 1",
+    )
+    .bind(nurse.tenant().unwrap())
+    .fetch_one(&db.pool)
+    .await
+    .expect("a demo child with a referral, a consent and an optional service");
+    let hits = || db.pg.as_ref().map(|pg| pg.records.hits()).unwrap_or(0);
+    assert_record_page_matches(db, &nurse, &id).await;
+    let before = hits();
+    assert_record_page_matches(db, &nurse, &id).await;
+    if db.pg.is_some() {
+        assert!(hits() > before, "the second view was served from the cache");
+    }
+
+    // Through the store.
+    store::add_consultation(
+        db,
+        &nurse,
+        &id,
+        &store::ConsultationInput {
+            method: "電話".into(),
+            kind: "療育相談指導".into(),
+            notes: "キャッシュの確認".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let page = store::record_page(db, &nurse, &id, 200, 120).await.unwrap();
+    assert!(page.timeline.iter().any(|i| i.body.contains("キャッシュの確認")));
+    assert_record_page_matches(db, &nurse, &id).await;
+
+    let consent = page.child.consents.iter().find(|c| c.active).unwrap().clone();
+    store::revoke_consent(db, &nurse, &id, &consent.id, "本人の希望")
+        .await
+        .unwrap();
+    assert_record_page_matches(db, &nurse, &id).await;
+
+    // Straight in SQL: the child's own tables, a referral's history and the tenant's
+    // shared tables (agencies, staff, optional services).
+    let t = nurse.tenant().unwrap().to_string();
+    let referral: String =
+        sqlx::query_scalar("SELECT id FROM referrals WHERE child_id = $1 ORDER BY id LIMIT 1")
+            .bind(&id)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    let changes: Vec<(&str, Vec<String>)> = vec![
+        (
+            "UPDATE agencies SET name = name || '（改称）' WHERE id = $1",
+            vec![consent.agency_id.clone()],
+        ),
+        (
+            "UPDATE users SET display_name = display_name || '（改姓）' WHERE id IN (SELECT user_id FROM child_workers WHERE child_id = $1)",
+            vec![id.clone()],
+        ),
+        (
+            "INSERT INTO referral_events (id, tenant_id, referral_id, at, actor, from_status, to_status, note) VALUES ('cache-test-event', $1, $2, '2026-01-05T00:00:00.000000Z', '試験', 'accepted', 'in_progress', 'キャッシュの確認')",
+            vec![t.clone(), referral.clone()],
+        ),
+        (
+            "UPDATE service_events SET title = title || '（変更）' WHERE id IN (SELECT event_id FROM service_participants WHERE child_id = $1)",
+            vec![id.clone()],
+        ),
+        (
+            "UPDATE follow_ups SET note = note || '（追記）' WHERE child_id = $1",
+            vec![id.clone()],
+        ),
+        ("DELETE FROM family_members WHERE child_id = $1", vec![id.clone()]),
+        ("DELETE FROM indicators WHERE child_id = $1", vec![id.clone()]),
+    ];
+    for (sql, args) in changes {
+        let mut q = sqlx::query(sql);
+        for a in &args {
+            q = q.bind(a.clone());
+        }
+        let n = q.execute(&db.pool).await.unwrap().rows_affected();
+        assert!(n > 0, "{sql} changed nothing");
+        assert_record_page_matches(db, &nurse, &id).await;
+    }
+    let page = store::record_page(db, &nurse, &id, 200, 120).await.unwrap();
+    assert!(page.child.input.family.is_empty());
+    assert!(page.indicators.is_empty());
+    assert!(page
+        .child
+        .consents
+        .iter()
+        .any(|c| c.agency_name.ends_with("（改称）")));
+    assert!(page.child.workers.iter().all(|w| w.name.ends_with("（改姓）")));
+    assert!(page.timeline.iter().any(|i| i.kind == "referral" && i.body == "キャッシュの確認"));
+}
+dual!(record_page_cache_follows_every_change);
 
 /// Views recorded at the same moment are committed together (group commit) and the
 /// chain stays one unbroken line with distinct sequence numbers.
