@@ -730,10 +730,19 @@ async fn record_page_cache_follows_every_change(app: TestApp) {
     .await
     .unwrap();
     let page = store::record_page(db, &nurse, &id, 200, 120).await.unwrap();
-    assert!(page.timeline.iter().any(|i| i.body.contains("キャッシュの確認")));
+    assert!(page
+        .timeline
+        .iter()
+        .any(|i| i.body.contains("キャッシュの確認")));
     assert_record_page_matches(db, &nurse, &id).await;
 
-    let consent = page.child.consents.iter().find(|c| c.active).unwrap().clone();
+    let consent = page
+        .child
+        .consents
+        .iter()
+        .find(|c| c.active)
+        .unwrap()
+        .clone();
     store::revoke_consent(db, &nurse, &id, &consent.id, "本人の希望")
         .await
         .unwrap();
@@ -789,8 +798,15 @@ async fn record_page_cache_follows_every_change(app: TestApp) {
         .consents
         .iter()
         .any(|c| c.agency_name.ends_with("（改称）")));
-    assert!(page.child.workers.iter().all(|w| w.name.ends_with("（改姓）")));
-    assert!(page.timeline.iter().any(|i| i.kind == "referral" && i.body == "キャッシュの確認"));
+    assert!(page
+        .child
+        .workers
+        .iter()
+        .all(|w| w.name.ends_with("（改姓）")));
+    assert!(page
+        .timeline
+        .iter()
+        .any(|i| i.kind == "referral" && i.body == "キャッシュの確認"));
 }
 dual!(record_page_cache_follows_every_change);
 
