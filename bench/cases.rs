@@ -235,7 +235,7 @@ async fn generate(
                 at(today - Days::days(120 * (3 - k))).into(),
             ]);
         }
-        if r.next() % 10 == 0 {
+        if r.next().is_multiple_of(10) {
             handovers.push(vec![
                 uuid::Uuid::now_v7().to_string().into(),
                 tenant_id.into(),
@@ -266,7 +266,7 @@ async fn generate(
                 Val::OptText(None),
                 "".into(),
             ]);
-            if r.next() % 5 == 0 {
+            if r.next().is_multiple_of(5) {
                 let rid = uuid::Uuid::now_v7().to_string();
                 let sent = from + Days::days(3);
                 referrals.push(vec![
