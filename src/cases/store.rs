@@ -557,7 +557,7 @@ pub async fn record_page(
             // access check, then the rest in one statement while the audit entry is
             // committed.
             let mut conn = pg.reads.get().await?;
-            let Some(r) = sqlx::query(&CHILD_SQL_PG)
+            let Some(r) = sqlx::query(&CHILD_SQL)
                 .bind(id)
                 .bind(&t)
                 .bind(i64::from(ctx.role == Role::Contractor))
@@ -574,13 +574,13 @@ pub async fn record_page(
                 r.get::<i64, _>("tenant_record_rev"),
             );
             let audit = audit::record(db, Entry::new(ctx, Some(&t), "child.view", "child", id));
-            let cached = pg.records.get(id, revs, timeline_limit);
+            let cached = db.records.get(id, revs, timeline_limit);
             let reads = async {
                 if let Some(parts) = cached {
                     conn.done();
                     return AppResult::Ok(parts);
                 }
-                let rows = sqlx::query(&RECORD_PAGE_SQL_PG)
+                let rows = sqlx::query(&RECORD_PAGE_SQL_REVS)
                     .bind(id)
                     .bind(&t)
                     .bind(timeline_limit)
@@ -590,10 +590,8 @@ pub async fn record_page(
                 let parts: Arc<Vec<Part>> = Arc::new(rows.iter().map(Part::from_row).collect());
                 // Kept under the counters read by the same statement (one snapshot), not
                 // the ones read with the record just before.
-                if let Some(p) = parts.iter().find(|p| p.kind == "revs") {
-                    let revs = (p.n[0].unwrap_or(-1), p.n[1].unwrap_or(-1));
-                    pg.records.put(id, revs, timeline_limit, parts.clone());
-                }
+                db.records
+                    .put(id, revs_of(&parts), timeline_limit, parts.clone());
                 Ok(parts)
             };
             let (audited, reads) = tokio::join!(audit, reads);
@@ -605,17 +603,26 @@ pub async fn record_page(
             // SQLite: the reads on a read-only connection (db::reader): first the record
             // with the access check, then the rest while the audit entry is committed.
             let contractor = i64::from(ctx.role == Role::Contractor);
-            let child =
+            let (child, revs) =
                 readers.read(|tx| child_row_sqlite(tx, id, &t, contractor, &ctx.user_id))?;
             // Polled first, the audit entry joins the next group commit before the
             // remaining reads run.
             let audit = audit::record(db, Entry::new(ctx, Some(&t), "child.view", "child", id));
-            let reads =
-                async { readers.read(|tx| record_parts_sqlite(tx, id, &t, timeline_limit)) };
+            let cached = db.records.get(id, revs, timeline_limit);
+            let reads = async {
+                if let Some(parts) = cached {
+                    return AppResult::Ok(parts);
+                }
+                let (parts, revs) =
+                    readers.read(|tx| record_parts_sqlite(tx, id, &t, timeline_limit))?;
+                let parts = Arc::new(parts);
+                db.records.put(id, revs, timeline_limit, parts.clone());
+                Ok(parts)
+            };
             let (audited, reads) = tokio::join!(audit, reads);
             let parts = reads?;
             audited?;
-            (child, Arc::new(parts))
+            (child, parts)
         }
         (None, None) => {
             // SQLite given as a sqlx URL: through the Any pool.
@@ -628,27 +635,31 @@ pub async fn record_page(
                 .fetch_optional(&mut *conn)
                 .await?
                 .ok_or(AppError::NotFound)?;
+            let revs = (r.get::<i64, _>("record_rev"), r.get::<i64, _>("tenant_record_rev"));
+            let cached = db.records.get(id, revs, timeline_limit);
             let reads = async {
                 // Moved in, so that the connection goes back to the pool as soon as the
                 // reads are done (the audit's group commit may need it).
                 let mut conn = conn;
-                let rows = sqlx::query(RECORD_PAGE_SQL)
+                if let Some(parts) = cached {
+                    return AppResult::Ok(parts);
+                }
+                let rows = sqlx::query(&RECORD_PAGE_SQL_REVS)
                     .bind(id)
                     .bind(&t)
                     .bind(timeline_limit)
                     .fetch_all(&mut *conn)
                     .await?;
                 drop(conn);
-                AppResult::Ok(rows)
+                let parts: Arc<Vec<Part>> = Arc::new(rows.iter().map(Part::from_row).collect());
+                db.records
+                    .put(id, revs_of(&parts), timeline_limit, parts.clone());
+                Ok(parts)
             };
             let audit = audit::record(db, Entry::new(ctx, Some(&t), "child.view", "child", id));
             let (reads, audited) = tokio::join!(reads, audit);
             audited?;
-            let rows = reads?;
-            (
-                ChildRow::from_row(&r),
-                Arc::new(rows.iter().map(Part::from_row).collect()),
-            )
+            (ChildRow::from_row(&r), reads?)
         }
     };
 
@@ -996,14 +1007,9 @@ pub async fn record_page(
 }
 
 /// The record page's first read: the record, if the user may see it ($1 child, $2 tenant,
-/// $3 1 for contractor staff, $4 the user).
+/// $3 1 for contractor staff, $4 the user), with the revision counters of the child's
+/// record and of the tenant (migrations/*/0010_record_revisions.sql).
 static CHILD_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!("SELECT {CHILD_COLS} FROM children c WHERE {CHILD_VISIBLE}")
-});
-
-/// CHILD_SQL with the revision counters of the child's record and of the tenant
-/// (PostgreSQL; migrations/postgres/0010_record_revisions.sql).
-static CHILD_SQL_PG: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "SELECT {CHILD_COLS}, c.record_rev, \
          (SELECT t.record_rev FROM tenants t WHERE t.id = c.tenant_id) AS tenant_record_rev \
@@ -1013,7 +1019,7 @@ static CHILD_SQL_PG: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 
 /// RECORD_PAGE_SQL and, in the same snapshot, the two revision counters (a row of kind
 /// 'revs': n1 the child's, n2 the tenant's).
-static RECORD_PAGE_SQL_PG: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+static RECORD_PAGE_SQL_REVS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "{RECORD_PAGE_SQL} UNION ALL SELECT 'revs', NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
          NULL, NULL, NULL, NULL, NULL, NULL, (SELECT record_rev FROM children WHERE id = $1), \
@@ -1021,11 +1027,11 @@ static RECORD_PAGE_SQL_PG: std::sync::LazyLock<String> = std::sync::LazyLock::ne
     )
 });
 
-/// What the record page read besides the record, for the children viewed most recently
-/// (PostgreSQL only). An entry is used only while both revision counters are what they
-/// were when it was read: triggers raise them in the same transaction as any change to
-/// what the page shows (migrations/postgres/0010_record_revisions.sql), whichever
-/// process or tool makes it. The access check and the audit entry are never cached.
+/// What the record page read besides the record, for the children viewed most recently.
+/// An entry is used only while both revision counters are what they were when it was
+/// read: triggers raise them in the same transaction as any change to what the page
+/// shows (migrations/*/0010_record_revisions.sql), whichever process or tool makes it.
+/// The access check and the audit entry are never cached.
 pub struct RecordCache {
     capacity: usize,
     hits: std::sync::atomic::AtomicU64,
@@ -1074,7 +1080,7 @@ impl RecordCache {
     }
 
     fn put(&self, id: &str, revs: (i64, i64), limit: i64, parts: Arc<Vec<Part>>) {
-        if self.capacity == 0 {
+        if self.capacity == 0 || revs.0 < 0 || revs.1 < 0 {
             return;
         }
         let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
@@ -1167,7 +1173,7 @@ fn child_row_sqlite(
     t: &str,
     contractor: i64,
     user_id: &str,
-) -> AppResult<ChildRow> {
+) -> AppResult<(ChildRow, (i64, i64))> {
     use crate::db::reader::{bind, int, internal, text};
     let mut stmt = tx.prepare_cached(&CHILD_SQL).map_err(internal)?;
     bind(&mut stmt, &[&id, &t, &contractor, &user_id])?;
@@ -1199,18 +1205,20 @@ fn child_row_sqlite(
         created_at: s(18)?,
         updated_at: s(19)?,
     };
-    Ok(child)
+    let revs = (int(r, 20)?.unwrap_or(-1), int(r, 21)?.unwrap_or(-1));
+    Ok((child, revs))
 }
 
-/// The rest of the record page's reads on SQLite (RECORD_PAGE_SQL).
+/// The rest of the record page's reads on SQLite (RECORD_PAGE_SQL_REVS), and the
+/// revision counters read with them.
 fn record_parts_sqlite(
     tx: &rusqlite::Transaction,
     id: &str,
     t: &str,
     timeline_limit: i64,
-) -> AppResult<Vec<Part>> {
+) -> AppResult<(Vec<Part>, (i64, i64))> {
     use crate::db::reader::{bind, int, internal, text};
-    let mut stmt = tx.prepare_cached(RECORD_PAGE_SQL).map_err(internal)?;
+    let mut stmt = tx.prepare_cached(&RECORD_PAGE_SQL_REVS).map_err(internal)?;
     bind(&mut stmt, &[&id, &t, &timeline_limit])?;
     let mut rows = stmt.raw_query();
     let mut parts = vec![];
@@ -1225,7 +1233,17 @@ fn record_parts_sqlite(
             n: [int(r, 14)?, int(r, 15)?, int(r, 16)?],
         });
     }
-    Ok(parts)
+    let revs = revs_of(&parts);
+    Ok((parts, revs))
+}
+
+/// The revision counters in the 'revs' row of RECORD_PAGE_SQL_REVS.
+fn revs_of(parts: &[Part]) -> (i64, i64) {
+    parts
+        .iter()
+        .find(|p| p.kind == "revs")
+        .map(|p| (p.n[0].unwrap_or(-1), p.n[1].unwrap_or(-1)))
+        .unwrap_or((-1, -1))
 }
 
 /// Everything the record page shows besides the record itself, in one statement: one

@@ -46,6 +46,8 @@ pub struct Db {
     pub readers: Option<std::sync::Arc<reader::Readers>>,
     /// PostgreSQL only: pools on the driver itself (not `Any`) for the hottest path.
     pub pg: Option<PgDirect>,
+    /// The record page's cache of what it reads besides the record (cases::store).
+    pub records: std::sync::Arc<crate::cases::store::RecordCache>,
 }
 
 /// Connections on sqlx's PostgreSQL driver itself, without the `Any` layer's row
@@ -59,8 +61,6 @@ pub struct PgDirect {
     /// The audit's group commit: one at a time, on its own connection so that it never
     /// waits behind the reads.
     pub audit: std::sync::Arc<PgConns>,
-    /// The record page's cache of what it reads besides the record (cases::store).
-    pub records: std::sync::Arc<crate::cases::store::RecordCache>,
 }
 
 /// A few PostgreSQL connections, handed out one at a time. Unlike sqlx's pool it does
@@ -249,7 +249,6 @@ impl Db {
                 Some(PgDirect {
                     reads: std::sync::Arc::new(PgConns::new(opts.clone(), PG_READS, true)),
                     audit: std::sync::Arc::new(PgConns::new(opts, 1, false)),
-                    records: std::sync::Arc::new(crate::cases::store::RecordCache::from_env()),
                 })
             }
             Engine::Sqlite => None,
@@ -263,6 +262,7 @@ impl Db {
             audit_batch: Default::default(),
             readers,
             pg,
+            records: std::sync::Arc::new(crate::cases::store::RecordCache::from_env()),
         })
     }
 
