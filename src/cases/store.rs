@@ -635,7 +635,10 @@ pub async fn record_page(
                 .fetch_optional(&mut *conn)
                 .await?
                 .ok_or(AppError::NotFound)?;
-            let revs = (r.get::<i64, _>("record_rev"), r.get::<i64, _>("tenant_record_rev"));
+            let revs = (
+                r.get::<i64, _>("record_rev"),
+                r.get::<i64, _>("tenant_record_rev"),
+            );
             let cached = db.records.get(id, revs, timeline_limit);
             let reads = async {
                 // Moved in, so that the connection goes back to the pool as soon as the
@@ -2319,97 +2322,121 @@ async fn due(
     let sql_births = format!(
         "SELECT c.id, c.name, c.birth_date FROM children c WHERE c.tenant_id = $1 AND c.status = 'active' AND c.birth_date >= $2 AND $4 = $4 {scope}{one_child}"
     );
-    // The four reads at once, each on its own pooled connection: on a long list each
-    // takes milliseconds, and the machine has more than one core.
-    let (follow_ups, renewals, reviews, births) = tokio::try_join!(
-        async {
-            AppResult::Ok(
-                sqlx::query(&sql_follow_ups)
-                    .bind(&t)
-                    .bind(&until)
-                    .bind(&ctx.user_id)
-                    .bind(0i64)
-                    .bind(child_value)
-                    .fetch_all(&db.pool)
-                    .await?,
-            )
-        },
-        async {
-            AppResult::Ok(
-                sqlx::query(&sql_renewals)
-                    .bind(&t)
-                    .bind(&until)
-                    .bind(&ctx.user_id)
-                    .bind(&lookback)
-                    .bind(child_value)
-                    .fetch_all(&db.pool)
-                    .await?,
-            )
-        },
-        async {
-            AppResult::Ok(
-                sqlx::query(&sql_reviews)
-                    .bind(&t)
-                    .bind(&until)
-                    .bind(&ctx.user_id)
-                    .bind(0i64)
-                    .bind(child_value)
-                    .fetch_all(&db.pool)
-                    .await?,
-            )
-        },
-        async {
-            AppResult::Ok(
-                sqlx::query(&sql_births)
-                    .bind(&t)
-                    .bind(&lo)
-                    .bind(&ctx.user_id)
-                    .bind(0i64)
-                    .bind(child_value)
-                    .fetch_all(&db.pool)
-                    .await?,
-            )
-        },
-    )?;
+    let zero = DueParam::Int(0);
+    let queries = [
+        (sql_follow_ups.as_str(), until.as_str(), zero.clone()),
+        (
+            sql_renewals.as_str(),
+            until.as_str(),
+            DueParam::Text(lookback),
+        ),
+        (sql_reviews.as_str(), until.as_str(), zero.clone()),
+        (sql_births.as_str(), lo.as_str(), zero),
+    ];
+    let [follow_ups, renewals, reviews, births] = match &db.readers {
+        // SQLite: the four in one read transaction on a read-only connection, without
+        // handing each row over from sqlx's worker thread.
+        Some(readers) => readers.read(|tx| {
+            let mut out: [Vec<Vec<String>>; 4] = Default::default();
+            for (rows, (sql, second, fourth)) in out.iter_mut().zip(&queries) {
+                *rows = due_rows_sqlite(tx, sql, [&t, second, &ctx.user_id], fourth, child_value)?;
+            }
+            Ok(out)
+        })?,
+        // PostgreSQL: the four at once, each on its own pooled connection.
+        None => {
+            let [q1, q2, q3, q4] = queries.map(|(sql, second, fourth)| {
+                due_rows(db, sql, [&t, second, &ctx.user_id], fourth, child_value)
+            });
+            let (a, b, c, d) = tokio::try_join!(q1, q2, q3, q4)?;
+            [a, b, c, d]
+        }
+    };
     let mut out = Vec::with_capacity(follow_ups.len() + renewals.len() + reviews.len());
-    for r in &follow_ups {
+    for r in follow_ups {
+        let [id, child_id, name, kind, due_date, note]: [String; 6] = columns(r);
         out.push(follow_up_due(
-            r.get("id"),
-            r.get("child_id"),
-            r.get("name"),
-            r.get("kind"),
-            r.get("due_date"),
-            r.get("note"),
-            &today_s,
+            id, child_id, name, kind, due_date, note, &today_s,
         ));
     }
-    for r in &renewals {
-        out.push(renewal_due(
-            r.get("id"),
-            r.get("name"),
-            r.get("certificate_to"),
-            today,
-        ));
+    for r in renewals {
+        let [id, name, to]: [String; 3] = columns(r);
+        out.push(renewal_due(id, name, to, today));
     }
-    for r in &reviews {
-        out.push(review_due(
-            r.get("id"),
-            r.get("name"),
-            r.get("review_date"),
-            &today_s,
-        ));
+    for r in reviews {
+        let [id, name, date]: [String; 3] = columns(r);
+        out.push(review_due(id, name, date, &today_s));
     }
-    for r in &births {
-        let birth: String = r.get("birth_date");
-        out.extend(transition_dues(
-            r.get("id"),
-            r.get("name"),
-            &birth,
-            today,
-            days,
-        ));
+    for r in births {
+        let [id, name, birth]: [String; 3] = columns(r);
+        out.extend(transition_dues(id, name, &birth, today, days));
     }
     sort_due(&mut out);
+    Ok(out)
+}
+
+/// A row of `due_rows` as an array (its width is the statement's).
+fn columns<const N: usize>(r: Vec<String>) -> [String; N] {
+    let mut it = r.into_iter();
+    std::array::from_fn(|_| it.next().unwrap_or_default())
+}
+
+/// The fourth parameter of the follow-up list's reads.
+#[derive(Clone)]
+enum DueParam {
+    Int(i64),
+    Text(String),
+}
+
+/// One of the follow-up list's reads, as rows of text ($1 tenant, $2 date, $3 user,
+/// $4 `fourth`, $5 child or '').
+async fn due_rows(
+    db: &Db,
+    sql: &str,
+    [t, second, user]: [&str; 3],
+    fourth: DueParam,
+    child: &str,
+) -> AppResult<Vec<Vec<String>>> {
+    let q = sqlx::query(sql).bind(t).bind(second).bind(user);
+    let q = match fourth {
+        DueParam::Int(n) => q.bind(n),
+        DueParam::Text(s) => q.bind(s),
+    };
+    let rows = q.bind(child).fetch_all(&db.pool).await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (0..r.len())
+                .map(|i| r.get::<Option<String>, _>(i).unwrap_or_default())
+                .collect()
+        })
+        .collect())
+}
+
+/// `due_rows` on one of SQLite's read-only connections (db::reader).
+fn due_rows_sqlite(
+    tx: &rusqlite::Transaction,
+    sql: &str,
+    [t, second, user]: [&str; 3],
+    fourth: &DueParam,
+    child: &str,
+) -> AppResult<Vec<Vec<String>>> {
+    use crate::db::reader::{bind, internal, text};
+    let mut stmt = tx.prepare_cached(sql).map_err(internal)?;
+    let width = stmt.column_count();
+    match fourth {
+        DueParam::Int(n) => bind(&mut stmt, &[&t, &second, &user, n, &child])?,
+        DueParam::Text(s) => bind(&mut stmt, &[&t, &second, &user, s, &child])?,
+    }
+    let mut rows = stmt.raw_query();
+    let mut out = vec![];
+    while let Some(r) = rows.next().map_err(internal)? {
+        let mut row = Vec::with_capacity(width);
+        for i in 0..width {
+            row.push(text(r, i)?.unwrap_or_default());
+        }
+        out.push(row);
+    }
     Ok(out)
 }
 
