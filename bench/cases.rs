@@ -709,6 +709,9 @@ async fn main() -> anyhow::Result<()> {
             all.len()
         );
     }
+    // The follow-up list alone, once the database has settled after the load above
+    // (its WAL checkpointed).
+    tokio::time::sleep(Duration::from_secs(2)).await;
     for (label, path) in [
         ("follow-up list (mine, 60 days)", "/follow-ups?days=60"),
         (
