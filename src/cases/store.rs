@@ -1251,7 +1251,7 @@ fn revs_of(parts: &[Part]) -> (i64, i64) {
 
 /// Everything the record page shows besides the record itself, in one statement: one
 /// UNION of rows tagged by `kind` with generic columns (text a..m, numbers n1..n3). The
-/// timeline is put together from these rows (`record_timeline`), so that no table is
+/// timeline is put together from these rows (in `record_page`), so that no table is
 /// read twice; only the consultations, by far the most rows, are limited here, to the
 /// newest $3 in the timeline's order ($1 child, $2 tenant, $3 the timeline's limit).
 const RECORD_PAGE_SQL: &str = "\
