@@ -3592,3 +3592,62 @@ fn timeline_item(
         by,
     }
 }
+
+#[cfg(test)]
+mod record_cache_tests {
+    use super::*;
+
+    fn parts(tag: &str) -> Arc<Vec<Part>> {
+        Arc::new(vec![Part {
+            kind: tag.to_string(),
+            s: Default::default(),
+            n: [None; 3],
+        }])
+    }
+
+    fn cache(capacity: usize) -> RecordCache {
+        RecordCache {
+            capacity,
+            hits: Default::default(),
+            entries: Default::default(),
+        }
+    }
+
+    #[test]
+    fn an_entry_serves_only_its_own_counters_and_limit() {
+        let c = cache(10);
+        c.put("a", (3, 7), 200, parts("x"));
+        assert_eq!(c.get("a", (3, 7), 200).unwrap()[0].kind, "x");
+        assert!(c.get("a", (4, 7), 200).is_none(), "the child changed");
+        assert!(
+            c.get("a", (3, 8), 200).is_none(),
+            "the tenant's tables changed"
+        );
+        assert!(c.get("a", (3, 7), 50).is_none(), "another timeline limit");
+        assert!(c.get("b", (3, 7), 200).is_none());
+        assert_eq!(c.hits(), 1);
+        // A newer read replaces the entry.
+        c.put("a", (4, 7), 200, parts("y"));
+        assert_eq!(c.get("a", (4, 7), 200).unwrap()[0].kind, "y");
+        assert!(c.get("a", (3, 7), 200).is_none());
+    }
+
+    #[test]
+    fn the_oldest_entries_leave_first_and_zero_turns_it_off() {
+        let c = cache(2);
+        c.put("a", (1, 1), 200, parts("a"));
+        c.put("b", (1, 1), 200, parts("b"));
+        c.put("a", (2, 1), 200, parts("a2"));
+        c.put("c", (1, 1), 200, parts("c"));
+        assert!(c.get("a", (2, 1), 200).is_none(), "a was put first");
+        assert!(c.get("b", (1, 1), 200).is_some());
+        assert!(c.get("c", (1, 1), 200).is_some());
+        let off = cache(0);
+        off.put("a", (1, 1), 200, parts("a"));
+        assert!(off.get("a", (1, 1), 200).is_none());
+        // Counters that could not be read are never stored.
+        let c = cache(2);
+        c.put("a", (-1, 1), 200, parts("a"));
+        assert!(c.get("a", (-1, 1), 200).is_none());
+    }
+}
