@@ -109,6 +109,11 @@ impl Readers {
         )?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.set_prepared_statement_cache_capacity(32);
+        // Pages of the database file straight from the OS's cache, without a read()
+        // and a copy each: every audit commit empties a connection's own page cache, so a
+        // page's reads go back to the file (`cargo bench --bench cases` without the record
+        // cache: 20% more pages per second). SQLite caps the size at its build's maximum.
+        conn.pragma_update(None, "mmap_size", 1i64 << 31)?;
         Ok(conn)
     }
 
