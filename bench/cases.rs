@@ -14,6 +14,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::Duration as Days;
+use yorube::cases::store::columns;
 use yorube::db::{insert_many, Db, Val};
 use yorube::web::{self, AppState, Config};
 
@@ -262,8 +263,6 @@ async fn generate(
                 "母".into(),
                 "試験 職員".into(),
                 at(from).into(),
-                Val::OptText(None),
-                Val::OptText(None),
                 "".into(),
             ]);
             if r.next().is_multiple_of(5) {
@@ -303,186 +302,35 @@ async fn generate(
             }
         }
         if cons.len() >= 20_000 {
-            insert_many(&mut tx, "consultations", &CONS, std::mem::take(&mut cons)).await?;
+            insert_many(
+                &mut tx,
+                "consultations",
+                &columns::CONSULTATIONS,
+                std::mem::take(&mut cons),
+            )
+            .await?;
         }
     }
-    insert_many(&mut tx, "children", &KIDS, kids).await?;
+    insert_many(&mut tx, "children", &columns::CHILDREN, kids).await?;
+    insert_many(&mut tx, "child_workers", &columns::WORKERS, workers).await?;
+    insert_many(&mut tx, "consultations", &columns::CONSULTATIONS, cons).await?;
+    insert_many(&mut tx, "follow_ups", &columns::FOLLOW_UPS, fups).await?;
+    insert_many(&mut tx, "family_members", &columns::FAMILY, family).await?;
+    insert_many(&mut tx, "support_plans", &columns::PLANS, plans).await?;
+    insert_many(&mut tx, "indicators", &columns::INDICATORS, indicators).await?;
+    insert_many(&mut tx, "handovers", &columns::HANDOVERS, handovers).await?;
+    insert_many(&mut tx, "consents", &columns::CONSENTS, consents).await?;
+    insert_many(&mut tx, "referrals", &columns::REFERRALS, referrals).await?;
     insert_many(
         &mut tx,
-        "child_workers",
-        &[
-            "tenant_id",
-            "child_id",
-            "user_id",
-            "is_primary",
-            "assigned_at",
-        ],
-        workers,
+        "referral_events",
+        &columns::REFERRAL_EVENTS,
+        events,
     )
     .await?;
-    insert_many(&mut tx, "consultations", &CONS, cons).await?;
-    insert_many(
-        &mut tx,
-        "follow_ups",
-        &[
-            "id",
-            "tenant_id",
-            "child_id",
-            "kind",
-            "due_date",
-            "note",
-            "assigned_to",
-            "done_at",
-            "done_by",
-            "created_at",
-        ],
-        fups,
-    )
-    .await?;
-    insert_many(&mut tx, "family_members", &FAMILY, family).await?;
-    insert_many(&mut tx, "support_plans", &PLANS, plans).await?;
-    insert_many(&mut tx, "indicators", &INDICATORS, indicators).await?;
-    insert_many(&mut tx, "handovers", &HANDOVERS, handovers).await?;
-    insert_many(&mut tx, "consents", &CONSENTS, consents).await?;
-    insert_many(&mut tx, "referrals", &REFERRALS, referrals).await?;
-    insert_many(&mut tx, "referral_events", &EVENTS, events).await?;
     tx.commit().await?;
     Ok(())
 }
-
-const FAMILY: [&str; 11] = [
-    "id",
-    "tenant_id",
-    "child_id",
-    "relation",
-    "name",
-    "birth_date",
-    "phone",
-    "is_guardian",
-    "supported",
-    "notes",
-    "position",
-];
-const PLANS: [&str; 13] = [
-    "id",
-    "tenant_id",
-    "child_id",
-    "revision",
-    "child_words",
-    "guardian_words",
-    "long_term_goal",
-    "short_term_goals",
-    "review_date",
-    "actions",
-    "note",
-    "created_by",
-    "created_at",
-];
-const INDICATORS: [&str; 9] = [
-    "id",
-    "tenant_id",
-    "child_id",
-    "kind",
-    "period",
-    "value",
-    "note",
-    "recorded_by",
-    "recorded_at",
-];
-const HANDOVERS: [&str; 7] = [
-    "id",
-    "tenant_id",
-    "child_id",
-    "from_user",
-    "to_user",
-    "note",
-    "at",
-];
-const CONSENTS: [&str; 15] = [
-    "id",
-    "tenant_id",
-    "child_id",
-    "agency_id",
-    "purpose",
-    "items",
-    "valid_from",
-    "valid_to",
-    "method",
-    "given_by",
-    "recorded_by",
-    "created_at",
-    "revoked_at",
-    "revoked_by",
-    "revoke_reason",
-];
-const REFERRALS: [&str; 15] = [
-    "id",
-    "tenant_id",
-    "child_id",
-    "agency_id",
-    "purpose",
-    "shared_items",
-    "message",
-    "status",
-    "reason",
-    "outcome",
-    "created_by",
-    "created_at",
-    "updated_at",
-    "accepted_at",
-    "closed_at",
-];
-const EVENTS: [&str; 8] = [
-    "id",
-    "tenant_id",
-    "referral_id",
-    "at",
-    "actor",
-    "from_status",
-    "to_status",
-    "note",
-];
-
-const KIDS: [&str; 21] = [
-    "id",
-    "tenant_id",
-    "name",
-    "reading",
-    "birth_date",
-    "sex",
-    "disease_group",
-    "disease_name",
-    "certificate_number",
-    "certificate_from",
-    "certificate_to",
-    "certified_at_18",
-    "school",
-    "grade",
-    "workplace",
-    "medical_care",
-    "household_notes",
-    "status",
-    "version",
-    "created_at",
-    "updated_at",
-];
-const CONS: [&str; 15] = [
-    "id",
-    "tenant_id",
-    "child_id",
-    "at",
-    "method",
-    "kind",
-    "participants",
-    "topics",
-    "minutes",
-    "destination",
-    "notes",
-    "next_action",
-    "worker_id",
-    "worker_name",
-    "created_at",
-];
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {

@@ -6,6 +6,7 @@ use chrono::{Duration, NaiveDate};
 use sqlx::Row;
 
 use crate::cases::model;
+use crate::cases::store::columns;
 use crate::db::{insert_many, Tx, Val};
 use crate::error::AppResult;
 use crate::time;
@@ -769,189 +770,15 @@ pub async fn load(
                 "母は電話よりメールを好む。受給者証の更新時期に必ず面談すること。学校の養護教諭とは関係良好。".into(), ts(today - Duration::days(200), 16, 0).into()]);
         }
     }
-    insert_many(
-        tx,
-        "children",
-        &[
-            "id",
-            "tenant_id",
-            "name",
-            "reading",
-            "birth_date",
-            "sex",
-            "disease_group",
-            "disease_name",
-            "certificate_number",
-            "certificate_from",
-            "certificate_to",
-            "certified_at_18",
-            "school",
-            "grade",
-            "workplace",
-            "medical_care",
-            "household_notes",
-            "status",
-            "version",
-            "created_at",
-            "updated_at",
-        ],
-        children,
-    )
-    .await?;
-    insert_many(
-        tx,
-        "family_members",
-        &[
-            "id",
-            "tenant_id",
-            "child_id",
-            "relation",
-            "name",
-            "birth_date",
-            "phone",
-            "is_guardian",
-            "supported",
-            "notes",
-            "position",
-        ],
-        family,
-    )
-    .await?;
-    insert_many(
-        tx,
-        "child_workers",
-        &[
-            "tenant_id",
-            "child_id",
-            "user_id",
-            "is_primary",
-            "assigned_at",
-        ],
-        workers,
-    )
-    .await?;
-    insert_many(
-        tx,
-        "consents",
-        &[
-            "id",
-            "tenant_id",
-            "child_id",
-            "agency_id",
-            "purpose",
-            "items",
-            "valid_from",
-            "valid_to",
-            "method",
-            "given_by",
-            "recorded_by",
-            "created_at",
-            "revoke_reason",
-        ],
-        consents,
-    )
-    .await?;
-    insert_many(
-        tx,
-        "consultations",
-        &[
-            "id",
-            "tenant_id",
-            "child_id",
-            "at",
-            "method",
-            "kind",
-            "participants",
-            "topics",
-            "minutes",
-            "destination",
-            "notes",
-            "next_action",
-            "worker_id",
-            "worker_name",
-            "created_at",
-        ],
-        consultations,
-    )
-    .await?;
-    insert_many(
-        tx,
-        "support_plans",
-        &[
-            "id",
-            "tenant_id",
-            "child_id",
-            "revision",
-            "child_words",
-            "guardian_words",
-            "long_term_goal",
-            "short_term_goals",
-            "review_date",
-            "actions",
-            "note",
-            "created_by",
-            "created_at",
-        ],
-        plans,
-    )
-    .await?;
-    insert_many(
-        tx,
-        "follow_ups",
-        &[
-            "id",
-            "tenant_id",
-            "child_id",
-            "kind",
-            "due_date",
-            "note",
-            "assigned_to",
-            "done_at",
-            "done_by",
-            "created_at",
-        ],
-        follow_ups,
-    )
-    .await?;
-    insert_many(
-        tx,
-        "referrals",
-        &[
-            "id",
-            "tenant_id",
-            "child_id",
-            "agency_id",
-            "purpose",
-            "shared_items",
-            "message",
-            "status",
-            "reason",
-            "outcome",
-            "created_by",
-            "created_at",
-            "updated_at",
-            "accepted_at",
-            "closed_at",
-        ],
-        referrals,
-    )
-    .await?;
-    insert_many(
-        tx,
-        "referral_events",
-        &[
-            "id",
-            "tenant_id",
-            "referral_id",
-            "at",
-            "actor",
-            "from_status",
-            "to_status",
-            "note",
-        ],
-        events,
-    )
-    .await?;
+    insert_many(tx, "children", &columns::CHILDREN, children).await?;
+    insert_many(tx, "family_members", &columns::FAMILY, family).await?;
+    insert_many(tx, "child_workers", &columns::WORKERS, workers).await?;
+    insert_many(tx, "consents", &columns::CONSENTS, consents).await?;
+    insert_many(tx, "consultations", &columns::CONSULTATIONS, consultations).await?;
+    insert_many(tx, "support_plans", &columns::PLANS, plans).await?;
+    insert_many(tx, "follow_ups", &columns::FOLLOW_UPS, follow_ups).await?;
+    insert_many(tx, "referrals", &columns::REFERRALS, referrals).await?;
+    insert_many(tx, "referral_events", &columns::REFERRAL_EVENTS, events).await?;
     insert_many(
         tx,
         "ecomap_nodes",
@@ -974,37 +801,7 @@ pub async fn load(
         ecomap,
     )
     .await?;
-    insert_many(
-        tx,
-        "indicators",
-        &[
-            "id",
-            "tenant_id",
-            "child_id",
-            "kind",
-            "period",
-            "value",
-            "note",
-            "recorded_by",
-            "recorded_at",
-        ],
-        indicators,
-    )
-    .await?;
-    insert_many(
-        tx,
-        "handovers",
-        &[
-            "id",
-            "tenant_id",
-            "child_id",
-            "from_user",
-            "to_user",
-            "note",
-            "at",
-        ],
-        handovers,
-    )
-    .await?;
+    insert_many(tx, "indicators", &columns::INDICATORS, indicators).await?;
+    insert_many(tx, "handovers", &columns::HANDOVERS, handovers).await?;
     Ok(())
 }
