@@ -569,12 +569,8 @@ pub async fn record_page(
                 return Err(AppError::NotFound);
             };
             let child = ChildRow::from_row(&r);
-            let revs = (
-                r.get::<i64, _>("record_rev"),
-                r.get::<i64, _>("tenant_record_rev"),
-            );
             let audit = audit::record(db, Entry::new(ctx, Some(&t), "child.view", "child", id));
-            let cached = db.records.get(id, revs, timeline_limit);
+            let cached = db.records.get(id, child.revs, timeline_limit);
             let reads = async {
                 if let Some(parts) = cached {
                     conn.done();
@@ -587,12 +583,11 @@ pub async fn record_page(
                     .fetch_all(&mut *conn)
                     .await?;
                 conn.done();
-                let parts: Arc<Vec<Part>> = Arc::new(rows.iter().map(Part::from_row).collect());
-                // Kept under the counters read by the same statement (one snapshot), not
-                // the ones read with the record just before.
-                db.records
-                    .put(id, revs_of(&parts), timeline_limit, parts.clone());
-                Ok(parts)
+                Ok(db.records.keep(
+                    id,
+                    timeline_limit,
+                    rows.iter().map(Part::from_row).collect(),
+                ))
             };
             let (audited, reads) = tokio::join!(audit, reads);
             let parts = reads?;
@@ -603,21 +598,18 @@ pub async fn record_page(
             // SQLite: the reads on a read-only connection (db::reader): first the record
             // with the access check, then the rest while the audit entry is committed.
             let contractor = i64::from(ctx.role == Role::Contractor);
-            let (child, revs) =
+            let child =
                 readers.read(|tx| child_row_sqlite(tx, id, &t, contractor, &ctx.user_id))?;
             // Polled first, the audit entry joins the next group commit before the
             // remaining reads run.
             let audit = audit::record(db, Entry::new(ctx, Some(&t), "child.view", "child", id));
-            let cached = db.records.get(id, revs, timeline_limit);
+            let cached = db.records.get(id, child.revs, timeline_limit);
             let reads = async {
                 if let Some(parts) = cached {
                     return AppResult::Ok(parts);
                 }
-                let (parts, revs) =
-                    readers.read(|tx| record_parts_sqlite(tx, id, &t, timeline_limit))?;
-                let parts = Arc::new(parts);
-                db.records.put(id, revs, timeline_limit, parts.clone());
-                Ok(parts)
+                let parts = readers.read(|tx| record_parts_sqlite(tx, id, &t, timeline_limit))?;
+                Ok(db.records.keep(id, timeline_limit, parts))
             };
             let (audited, reads) = tokio::join!(audit, reads);
             let parts = reads?;
@@ -635,11 +627,8 @@ pub async fn record_page(
                 .fetch_optional(&mut *conn)
                 .await?
                 .ok_or(AppError::NotFound)?;
-            let revs = (
-                r.get::<i64, _>("record_rev"),
-                r.get::<i64, _>("tenant_record_rev"),
-            );
-            let cached = db.records.get(id, revs, timeline_limit);
+            let child = ChildRow::from_row(&r);
+            let cached = db.records.get(id, child.revs, timeline_limit);
             let reads = async {
                 // Moved in, so that the connection goes back to the pool as soon as the
                 // reads are done (the audit's group commit may need it).
@@ -654,15 +643,16 @@ pub async fn record_page(
                     .fetch_all(&mut *conn)
                     .await?;
                 drop(conn);
-                let parts: Arc<Vec<Part>> = Arc::new(rows.iter().map(Part::from_row).collect());
-                db.records
-                    .put(id, revs_of(&parts), timeline_limit, parts.clone());
-                Ok(parts)
+                Ok(db.records.keep(
+                    id,
+                    timeline_limit,
+                    rows.iter().map(Part::from_row).collect(),
+                ))
             };
             let audit = audit::record(db, Entry::new(ctx, Some(&t), "child.view", "child", id));
             let (reads, audited) = tokio::join!(reads, audit);
             audited?;
-            (ChildRow::from_row(&r), reads?)
+            (child, reads?)
         }
     };
 
@@ -1082,6 +1072,19 @@ impl RecordCache {
         hit
     }
 
+    /// Keeps what RECORD_PAGE_SQL_REVS returned, under the counters in its 'revs' row: read
+    /// in the same snapshot as the rows, not with the record just before.
+    fn keep(&self, id: &str, limit: i64, parts: Vec<Part>) -> Arc<Vec<Part>> {
+        let revs = parts
+            .iter()
+            .find(|p| p.kind == "revs")
+            .map(|p| (p.n[0].unwrap_or(-1), p.n[1].unwrap_or(-1)))
+            .unwrap_or((-1, -1));
+        let parts = Arc::new(parts);
+        self.put(id, revs, limit, parts.clone());
+        parts
+    }
+
     fn put(&self, id: &str, revs: (i64, i64), limit: i64, parts: Arc<Vec<Part>>) {
         if self.capacity == 0 || revs.0 < 0 || revs.1 < 0 {
             return;
@@ -1111,10 +1114,12 @@ struct ChildRow {
     version: i64,
     created_at: String,
     updated_at: String,
+    /// The revision counters of the child's record and of the tenant (RecordCache).
+    revs: (i64, i64),
 }
 
 impl ChildRow {
-    /// From a CHILD_COLS row read through sqlx (either driver).
+    /// From a CHILD_SQL row (the record and the revision counters) read through sqlx.
     fn from_row<'r, R>(r: &'r R) -> ChildRow
     where
         R: sqlx::Row,
@@ -1129,6 +1134,7 @@ impl ChildRow {
             version: r.get("version"),
             created_at: r.get("created_at"),
             updated_at: r.get("updated_at"),
+            revs: (r.get("record_rev"), r.get("tenant_record_rev")),
         }
     }
 }
@@ -1176,7 +1182,7 @@ fn child_row_sqlite(
     t: &str,
     contractor: i64,
     user_id: &str,
-) -> AppResult<(ChildRow, (i64, i64))> {
+) -> AppResult<ChildRow> {
     use crate::db::reader::{bind, int, internal, text};
     let mut stmt = tx.prepare_cached(&CHILD_SQL).map_err(internal)?;
     bind(&mut stmt, &[&id, &t, &contractor, &user_id])?;
@@ -1207,19 +1213,18 @@ fn child_row_sqlite(
         version: int(r, 17)?.unwrap_or(0),
         created_at: s(18)?,
         updated_at: s(19)?,
+        revs: (int(r, 20)?.unwrap_or(-1), int(r, 21)?.unwrap_or(-1)),
     };
-    let revs = (int(r, 20)?.unwrap_or(-1), int(r, 21)?.unwrap_or(-1));
-    Ok((child, revs))
+    Ok(child)
 }
 
-/// The rest of the record page's reads on SQLite (RECORD_PAGE_SQL_REVS), and the
-/// revision counters read with them.
+/// The rest of the record page's reads on SQLite (RECORD_PAGE_SQL_REVS).
 fn record_parts_sqlite(
     tx: &rusqlite::Transaction,
     id: &str,
     t: &str,
     timeline_limit: i64,
-) -> AppResult<(Vec<Part>, (i64, i64))> {
+) -> AppResult<Vec<Part>> {
     use crate::db::reader::{bind, int, internal, text};
     let mut stmt = tx.prepare_cached(&RECORD_PAGE_SQL_REVS).map_err(internal)?;
     bind(&mut stmt, &[&id, &t, &timeline_limit])?;
@@ -1236,17 +1241,7 @@ fn record_parts_sqlite(
             n: [int(r, 14)?, int(r, 15)?, int(r, 16)?],
         });
     }
-    let revs = revs_of(&parts);
-    Ok((parts, revs))
-}
-
-/// The revision counters in the 'revs' row of RECORD_PAGE_SQL_REVS.
-fn revs_of(parts: &[Part]) -> (i64, i64) {
-    parts
-        .iter()
-        .find(|p| p.kind == "revs")
-        .map(|p| (p.n[0].unwrap_or(-1), p.n[1].unwrap_or(-1)))
-        .unwrap_or((-1, -1))
+    Ok(parts)
 }
 
 /// Everything the record page shows besides the record itself, in one statement: one
