@@ -13,9 +13,9 @@
 use std::time::{Duration, Instant};
 
 use yorube::agencies::{generate, import, io};
+use yorube::app::{AppState, Config};
 use yorube::auth::{Ctx, Role};
 use yorube::db::Db;
-use yorube::web::{self, AppState, Config};
 
 const PW: &str = "bench-Passw0rd-2026";
 const QUERIES: [&str; 15] = [
@@ -96,19 +96,20 @@ async fn main() -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?
         .expect("demo-city");
-    let ctx = Ctx {
-        role: Role::TenantAdmin,
-        tenant_id: Some(tenant.id.clone()),
-        tenant_code: Some(tenant.code.clone()),
-        tenant_name: Some(tenant.name.clone()),
-        ..Ctx::system()
-    };
+    let ctx = Ctx::system_in(
+        Role::TenantAdmin,
+        yorube::auth::Tenancy {
+            id: tenant.id.clone(),
+            code: tenant.code.clone(),
+            name: tenant.name.clone(),
+        },
+    );
     println!(
         "# yorube agency benchmark — {} agencies, {} clients, {} s, database {}",
         n,
         clients,
         seconds,
-        db.engine.as_str()
+        db.engine().as_str()
     );
     println!(
         "machine: {} cores",
@@ -172,7 +173,7 @@ async fn main() -> anyhow::Result<()> {
     // Serve and search.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, web::router(state)).await });
+    tokio::spawn(async move { axum::serve(listener, yorube::app::router(state)).await });
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(clients * 2)
         .build()?;
@@ -270,7 +271,7 @@ async fn web_export(
     ctx: &Ctx,
     format: &str,
 ) -> anyhow::Result<(Vec<u8>, &'static str, String)> {
-    yorube::agencies::web::export_file(state, ctx, format)
+    yorube::agencies::export::export_file(&state.db, ctx, format)
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))
 }

@@ -14,9 +14,9 @@
 use std::time::{Duration, Instant};
 
 use chrono::Duration as Days;
+use yorube::app::{AppState, Config};
 use yorube::cases::store::columns;
 use yorube::db::{insert_many, Db, Val};
-use yorube::web::{self, AppState, Config};
 
 const PW: &str = "bench-Passw0rd-2026";
 
@@ -391,7 +391,7 @@ async fn main() -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     }
-    println!("# yorube casework benchmark — {children} children, {consultations} consultations, {clients} clients, {seconds} s, database {}", db.engine.as_str());
+    println!("# yorube casework benchmark — {children} children, {consultations} consultations, {clients} clients, {seconds} s, database {}", db.engine().as_str());
     let tenants = 130usize;
     let per_tenant = children / tenants;
     let t0 = Instant::now();
@@ -454,7 +454,7 @@ async fn main() -> anyhow::Result<()> {
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, web::router(state)).await });
+    tokio::spawn(async move { axum::serve(listener, yorube::app::router(state)).await });
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -502,7 +502,7 @@ async fn main() -> anyhow::Result<()> {
         .bytes()
         .await?;
     println!("a record page is {} KB of HTML", sample.len() / 1024);
-    let hits = || Some(db.records.hits());
+    let hits = || Some(db.ext::<yorube::cases::store::RecordCache>().hits());
     let hits0 = hits();
     let cpu0 = cpu_seconds();
     let machine0 = machine_cpu_seconds();

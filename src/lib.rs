@@ -5,7 +5,9 @@
 // at most once per request, so its size does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod access_log;
 pub mod agencies;
+pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod cases;
@@ -13,13 +15,9 @@ pub mod cli;
 pub mod conferences;
 pub mod db;
 pub mod demo;
-pub mod demo_cases;
-pub mod demo_conferences;
-pub mod demo_network;
-pub mod demo_services;
-pub mod demo_survey;
 pub mod error;
 pub mod network;
+pub mod render;
 pub mod services;
 pub mod tenants;
 pub mod text;

@@ -6,6 +6,28 @@ use chrono::NaiveDate;
 use crate::error::FieldError;
 use crate::time;
 
+/// Whether text looks like markup or a formula; such text is refused, never stored.
+pub fn unsafe_text(s: &str) -> Option<&'static str> {
+    let lower = s.to_lowercase();
+    let mut chars = lower.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '<' {
+            if let Some(n) = chars.peek() {
+                if n.is_ascii_alphabetic() || *n == '/' || *n == '!' || *n == '?' {
+                    return Some("HTMLのタグ（< で始まる記述）は入力できません。");
+                }
+            }
+        }
+    }
+    if lower.contains("javascript:") {
+        return Some("「javascript:」を含む文字列は入力できません。");
+    }
+    if s.starts_with('=') {
+        return Some("「=」で始まる値（数式）は入力できません。");
+    }
+    None
+}
+
 /// Refuses HTML tags, `javascript:` and formula-like text, and text longer than
 /// `max_chars`, for each (field, value).
 pub fn check_texts(errs: &mut Vec<FieldError>, items: &[(&str, &str)], max_chars: usize) {
@@ -23,7 +45,7 @@ pub fn check_texts_each(errs: &mut Vec<FieldError>, items: &[(&str, &str, usize)
 
 /// `check_texts` for one field.
 pub fn check_text(errs: &mut Vec<FieldError>, field: &str, value: &str, max_chars: usize) {
-    if let Some(m) = crate::agencies::model::unsafe_text(value) {
+    if let Some(m) = unsafe_text(value) {
         errs.push(FieldError::new(field, m));
     }
     if value.chars().count() > max_chars {

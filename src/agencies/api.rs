@@ -59,7 +59,7 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<ListOut> {
     policy::require(&a.ctx, Action::ViewAgencies)?;
-    let t = a.ctx.tenant()?.to_string();
+    let t = a.ctx.tenant()?.clone();
     let scene = if q.scene.trim().is_empty() {
         None
     } else {
@@ -86,7 +86,7 @@ async fn list(
         None => 0,
     };
     let limit = q.limit.unwrap_or(50).clamp(1, 1000);
-    let ix = st.search.get(&st.db, &t).await?;
+    let ix = crate::agencies::search::index(&st.db, &t).await?;
     let hits = ix.search(&SearchQuery {
         q: q.q,
         field: Some(crate::text::clean(&q.field)).filter(|f| !f.is_empty()),
@@ -227,7 +227,7 @@ async fn export(
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, ApiError> {
     policy::require(&a.ctx, Action::ViewAgencies)?;
-    let (bytes, ctype, name) = super::web::export_file(&st, &a.ctx, &q.format).await?;
+    let (bytes, ctype, name) = super::export::export_file(&st.db, &a.ctx, &q.format).await?;
     crate::audit::record(
         &st.db,
         crate::audit::Entry::new(
@@ -240,7 +240,7 @@ async fn export(
         .detail(&name),
     )
     .await?;
-    Ok(super::web::download(bytes, ctype, &name))
+    Ok(crate::web::download::download(bytes, ctype, &name))
 }
 
 #[derive(Deserialize)]

@@ -102,7 +102,7 @@ pub fn import_error(e: ImportError) -> AppError {
 /// kept as a batch for `commit`.
 pub async fn preview(db: &Db, ctx: &Ctx, filename: &str, bytes: &[u8]) -> AppResult<Preview> {
     policy::require(ctx, Action::AdministerRegistry)?;
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     if bytes.len() > io::MAX_BYTES {
         return Err(import_error(ImportError::TooLarge));
     }
@@ -291,7 +291,7 @@ pub async fn commit(
     skip_invalid: bool,
 ) -> AppResult<Outcome> {
     let p = load_batch(db, ctx, batch_id).await?;
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     if !p.problems.is_empty() && !skip_invalid {
         return Err(AppError::Conflict(format!(
             "{} 件の問題があるため取り込めません。ファイルを直してから、もう一度取り込んでください。",

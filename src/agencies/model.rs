@@ -135,27 +135,7 @@ pub struct AgencyInput {
 pub const MAX_TEXT: usize = 4000;
 pub const MAX_SHORT: usize = 200;
 
-/// Whether text looks like markup or a formula; such text is refused, never stored.
-pub fn unsafe_text(s: &str) -> Option<&'static str> {
-    let lower = s.to_lowercase();
-    let mut chars = lower.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '<' {
-            if let Some(n) = chars.peek() {
-                if n.is_ascii_alphabetic() || *n == '/' || *n == '!' || *n == '?' {
-                    return Some("HTMLのタグ（< で始まる記述）は入力できません。");
-                }
-            }
-        }
-    }
-    if lower.contains("javascript:") {
-        return Some("「javascript:」を含む文字列は入力できません。");
-    }
-    if s.starts_with('=') {
-        return Some("「=」で始まる値（数式）は入力できません。");
-    }
-    None
-}
+pub use crate::validate::unsafe_text;
 
 /// Cleans every field (NFKC, trimmed spaces) and checks the rules. `fields` is the
 /// tenant's list of 分野. Returns the cleaned input or every problem found.

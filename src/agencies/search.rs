@@ -221,7 +221,13 @@ impl TenantIndex {
     }
 }
 
-/// The indexes of all tenants of this process.
+/// The tenant's index of this database's registry, rebuilt first when the registry
+/// changed since it was built (one `SearchIndex` per database: `Db::ext`).
+pub async fn index(db: &Db, tenant_id: &str) -> AppResult<Arc<TenantIndex>> {
+    db.ext::<SearchIndex>().get(db, tenant_id).await
+}
+
+/// The indexes of all tenants of one database in this process.
 #[derive(Default, Clone)]
 pub struct SearchIndex {
     tenants: Arc<RwLock<HashMap<String, Cached>>>,

@@ -177,7 +177,7 @@ pub async fn bump(conn: &mut Conn, tenant_id: &str) -> AppResult<i64> {
 
 /// The tenant a caller may read the registry of. Partners read only their own agency
 /// (checked in `get`), system administrators have no registry.
-fn reader_tenant(ctx: &Ctx) -> AppResult<&str> {
+fn reader_tenant(ctx: &Ctx) -> AppResult<&crate::auth::TenantId> {
     if ctx.role == Role::Partner {
         return ctx.tenant();
     }
@@ -485,7 +485,7 @@ pub fn dedup_key(a: &AgencyInput) -> String {
 
 pub async fn create(db: &Db, ctx: &Ctx, input: &AgencyInput) -> AppResult<String> {
     policy::require(ctx, Action::ManageAgencies)?;
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let a = validate_for(input, &fields(db, ctx).await?)?;
     let id = new_id();
     let now = time::now_db();
@@ -532,7 +532,7 @@ pub async fn update(
     expected_version: Option<i64>,
 ) -> AppResult<()> {
     policy::require(ctx, Action::ManageAgencies)?;
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let a = validate_for(input, &fields(db, ctx).await?)?;
     let mut tx = db.begin_write().await?;
     apply_update(&mut tx, ctx, &t, id, &a, expected_version, "update").await?;
@@ -620,7 +620,7 @@ async fn apply_update(
 /// Removes an agency from the registry. Its history is kept.
 pub async fn delete(db: &Db, ctx: &Ctx, id: &str) -> AppResult<()> {
     policy::require(ctx, Action::ManageAgencies)?;
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let agency = get(db, ctx, id).await?;
     let now = time::now_db();
     let mut tx = db.begin_write().await?;
@@ -699,7 +699,7 @@ pub async fn set_scene_link(
     content: &str,
 ) -> AppResult<()> {
     policy::require(ctx, Action::ManageAgencies)?;
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let method = crate::text::clean(method);
     let content = content.trim().to_string();
     let mut errs = vec![];
@@ -762,7 +762,7 @@ pub async fn remove_scene_link(
     agency_id: &str,
 ) -> AppResult<()> {
     policy::require(ctx, Action::ManageAgencies)?;
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let mut tx = db.begin_write().await?;
     let n = sqlx::query(
         "DELETE FROM agency_scenes WHERE scene_id = $1 AND agency_id = $2 AND tenant_id = $3",
@@ -913,7 +913,7 @@ pub(crate) async fn apply_update_pub(
 /// still used by an agency cannot be removed.
 pub async fn set_list(db: &Db, ctx: &Ctx, kind: ListKind, names: &[String]) -> AppResult<()> {
     policy::require(ctx, Action::AdministerRegistry)?;
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let mut clean: Vec<String> = vec![];
     for n in names {
         let n = crate::text::clean(n);
@@ -1058,7 +1058,7 @@ pub async fn add_program(
     owner: &str,
 ) -> AppResult<String> {
     policy::require(ctx, Action::AdministerRegistry)?;
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let name = crate::text::clean(name);
     let owner = crate::text::clean(owner);
     let overview = overview.trim().to_string();
@@ -1126,7 +1126,7 @@ pub async fn link_program(
     link: bool,
 ) -> AppResult<()> {
     policy::require(ctx, Action::ManageAgencies)?;
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let ok: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM agencies a, related_programs p WHERE a.id = $1 AND a.tenant_id = $2 AND a.deleted_at IS NULL AND p.id = $3 AND p.tenant_id = $2",
     )
@@ -1215,7 +1215,7 @@ pub async fn propose(db: &Db, ctx: &Ctx, agency_id: &str, p: &ProposalInput) -> 
     if ctx.agency_id.as_deref() != Some(agency_id) {
         return Err(AppError::NotFound);
     }
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let agency = get(db, ctx, agency_id).await?;
     let fields = fields(db, ctx).await?;
     let proposed = validate_for(&apply_proposal(&agency.input, p), &fields)?;
@@ -1308,7 +1308,7 @@ pub async fn decide(
     reason: &str,
 ) -> AppResult<()> {
     policy::require(ctx, Action::AdministerRegistry)?;
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let reason = crate::text::clean(reason);
     if !approve && reason.is_empty() {
         return Err(AppError::invalid(

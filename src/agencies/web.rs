@@ -3,8 +3,8 @@
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
@@ -225,7 +225,9 @@ async fn list(State(st): State<AppState>, a: Auth, Query(q): Query<ListQuery>) -
     let fields = store::fields(&st.db, &a.ctx).await.page_err(&a)?;
     let scenes = store::scenes(&st.db, &a.ctx).await.page_err(&a)?;
     let sq = search_query(&q, &scenes);
-    let index = st.search.get(&st.db, &t).await.page_err(&a)?;
+    let index = crate::agencies::search::index(&st.db, &t)
+        .await
+        .page_err(&a)?;
     let hits = index.search(&sq);
     let page_no = q.page.unwrap_or(1).max(1);
     let pages = hits.total.div_ceil(PAGE_SIZE).max(1);
@@ -748,7 +750,9 @@ async fn scene_page(State(st): State<AppState>, a: Auth, Path(id): Path<String>)
     let can_manage = policy::can(&a.ctx, Action::ManageAgencies);
     let agencies = if can_manage {
         let t = a.ctx.tenant().page_err(&a)?.to_string();
-        let ix = st.search.get(&st.db, &t).await.page_err(&a)?;
+        let ix = crate::agencies::search::index(&st.db, &t)
+            .await
+            .page_err(&a)?;
         ix.search(&SearchQuery {
             limit: 1000,
             ..Default::default()
@@ -1030,69 +1034,11 @@ struct ExportQuery {
     format: String,
 }
 
-/// Builds an export file: (bytes, content type, file name).
-pub async fn export_file(
-    st: &AppState,
-    ctx: &crate::auth::Ctx,
-    format: &str,
-) -> Result<(Vec<u8>, &'static str, String), AppError> {
-    let (agencies, links) = store::export_data(&st.db, ctx).await?;
-    let tenant = ctx.tenant_code.clone().unwrap_or_default();
-    let date = crate::time::today_jst().format("%Y%m%d").to_string();
-    let base = format!("kankei-kikan_{tenant}_{date}");
-    match format {
-        "xlsx" => Ok((
-            super::io::write_xlsx(&agencies, &links).map_err(AppError::Internal)?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            format!("{base}.xlsx"),
-        )),
-        "csv" => Ok((
-            super::io::write_csv(&agencies, &links, false)
-                .map_err(|m| AppError::invalid("format", m))?,
-            "text/csv; charset=utf-8",
-            format!("{base}.csv"),
-        )),
-        "csv-sjis" => Ok((
-            super::io::write_csv(&agencies, &links, true)
-                .map_err(|m| AppError::invalid("format", m))?,
-            "text/csv; charset=shift_jis",
-            format!("{base}_sjis.csv"),
-        )),
-        "hsds" => Ok((
-            super::io::write_hsds_bytes(
-                &agencies,
-                &links,
-                ctx.tenant_name.as_deref().unwrap_or(""),
-            ),
-            "application/json",
-            format!("{base}_hsds.json"),
-        )),
-        _ => Err(AppError::invalid(
-            "format",
-            "形式は xlsx, csv, csv-sjis, hsds のいずれかを指定してください。",
-        )),
-    }
-}
-
-pub fn download(bytes: Vec<u8>, ctype: &'static str, name: &str) -> Response {
-    let disposition = format!(
-        "attachment; filename=\"{}\"; filename*=UTF-8''{}",
-        name.replace('"', ""),
-        urlencode(name)
-    );
-    (
-        [
-            (header::CONTENT_TYPE, ctype.to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response()
-}
-
 async fn export(State(st): State<AppState>, a: Auth, Query(q): Query<ExportQuery>) -> PageResult {
     policy::require(&a.ctx, Action::ViewAgencies).page_err(&a)?;
-    let (bytes, ctype, name) = export_file(&st, &a.ctx, &q.format).await.page_err(&a)?;
+    let (bytes, ctype, name) = super::export::export_file(&st.db, &a.ctx, &q.format)
+        .await
+        .page_err(&a)?;
     crate::audit::record(
         &st.db,
         crate::audit::Entry::new(
@@ -1106,7 +1052,7 @@ async fn export(State(st): State<AppState>, a: Auth, Query(q): Query<ExportQuery
     )
     .await
     .page_err(&a)?;
-    Ok(download(bytes, ctype, &name))
+    Ok(crate::web::download::download(bytes, ctype, &name))
 }
 
 // ---- partners' proposals ----

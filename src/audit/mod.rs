@@ -5,17 +5,22 @@
 //! Entries are appended inside the transaction of the write they record (one commit
 //! for both); the single `audit_head` row serialises appenders on both engines.
 
-pub mod web;
-
-use serde::Serialize;
 use sqlx::Row;
 
-use crate::auth::{policy, Action, Ctx};
-use crate::db::{insert_many, Conn, Db, Val};
+use crate::db::{Conn, Db, Direct};
 use crate::error::AppResult;
 use crate::time;
 
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Who did something: the signed-in caller (`auth::Ctx` is one). The audit knows no
+/// more of the caller than this, so that it stays below everything that audits.
+pub trait Actor {
+    /// The user's id; None for the system (the CLI, the demo loader).
+    fn actor_id(&self) -> Option<&str>;
+    /// The login shown in the log.
+    fn actor_login(&self) -> &str;
+}
 
 /// What happened, by whom, to what. Build with `Entry::new(ctx, ...)`.
 #[derive(Debug, Clone)]
@@ -31,7 +36,7 @@ pub struct Entry {
 
 impl Entry {
     pub fn new(
-        ctx: &Ctx,
+        ctx: &impl Actor,
         tenant_id: Option<&str>,
         action: &str,
         entity_type: &str,
@@ -40,7 +45,7 @@ impl Entry {
         Entry {
             tenant_id: tenant_id.map(str::to_string),
             actor_id: ctx.actor_id().map(str::to_string),
-            actor: ctx.login.clone(),
+            actor: ctx.actor_login().to_string(),
             action: action.into(),
             entity_type: entity_type.into(),
             entity_id: entity_id.into(),
@@ -89,7 +94,8 @@ pub fn entry_hash(seq: i64, at: &str, e: &Entry, prev_hash: &str) -> String {
         prev_hash,
     ]
     .join("\u{1f}");
-    crate::auth::sha256_hex(&content)
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(content.as_bytes()))
 }
 
 /// Appends an entry within the caller's transaction. Returns its sequence number.
@@ -142,7 +148,7 @@ pub async fn commit(mut tx: crate::db::Tx, e: Entry) -> AppResult<()> {
 /// before it is durable; but 32 simultaneous record views cost one commit (and on
 /// PostgreSQL one WAL flush) instead of 32 serialised ones.
 pub async fn record(db: &Db, e: Entry) -> AppResult<i64> {
-    let batch = db.audit_batch.clone();
+    let batch = db.ext::<Batch>();
     let (tx, mut rx) = tokio::sync::oneshot::channel();
     batch
         .queue
@@ -210,14 +216,13 @@ async fn write_batch(db: &Db, items: Vec<Waiter>) {
 
 /// Appends entries in order, in one transaction. Returns the first sequence number.
 async fn append_all(db: &Db, entries: Vec<Entry>) -> AppResult<i64> {
-    match (&db.readers, &db.pg) {
-        (Some(direct), _) => {
+    match &db.direct {
+        Direct::Sqlite(direct) => {
             direct
                 .write(move |tx| append_all_sqlite(tx, &entries))
                 .await
         }
-        (None, Some(pg)) => Ok(append_all_pg(&pg.audit, &entries).await?),
-        (None, None) => Ok(append_all_sqlx(db, &entries).await?),
+        Direct::Postgres(pg) => Ok(append_all_pg(&pg.audit, &entries).await?),
     }
 }
 
@@ -249,8 +254,11 @@ fn chain(seq: i64, hash: String, at: &str, entries: &[Entry]) -> Vec<Link> {
 
 /// `append_all` on PostgreSQL's direct pool: the entries in one INSERT of arrays with
 /// the head's update (one statement, whatever the batch size).
-async fn append_all_pg(conns: &crate::db::PgConns, entries: &[Entry]) -> Result<i64, sqlx::Error> {
-    let mut conn = conns.get().await?;
+async fn append_all_pg(
+    pool: &crate::db::postgres::Pool,
+    entries: &[Entry],
+) -> Result<i64, sqlx::Error> {
+    let mut conn = pool.get().await?;
     let first = append_all_pg_on(&mut conn, entries).await?;
     conn.done();
     Ok(first)
@@ -262,7 +270,7 @@ async fn append_all_pg_on(
 ) -> Result<i64, sqlx::Error> {
     // BEGIN and the head's lock in one round trip (a simple query of two statements;
     // nothing to bind). Should anything fail before COMMIT, the caller does not give the
-    // connection back (PgConn::done), and closing it rolls the transaction back.
+    // connection back (postgres::Conn::done), and closing it rolls the transaction back.
     let head = sqlx::Executor::fetch_one(
         &mut *conn,
         "BEGIN; UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash",
@@ -308,9 +316,9 @@ async fn append_all_pg_on(
     Ok(seq + 1)
 }
 
-/// `append_all` on SQLite's direct write connection (db::reader), in one blocking call.
+/// `append_all` on SQLite's direct write connection (db::sqlite), in one blocking call.
 fn append_all_sqlite(tx: &rusqlite::Transaction, entries: &[Entry]) -> AppResult<i64> {
-    use crate::db::reader::internal;
+    use crate::db::sqlite::internal;
     let (seq, hash): (i64, String) = tx
         .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
@@ -348,120 +356,6 @@ fn append_all_sqlite(tx: &rusqlite::Transaction, entries: &[Entry]) -> AppResult
     )
     .map_err(internal)?;
     Ok(seq + 1)
-}
-
-async fn append_all_sqlx(db: &Db, entries: &[Entry]) -> Result<i64, sqlx::Error> {
-    // Takes the head's lock and reads it in one statement (what begin_write does first).
-    let mut tx = db.pool.begin().await?;
-    let head = sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
-        .fetch_one(&mut *tx)
-        .await?;
-    let (seq, hash): (i64, String) = (head.get("seq"), head.get("hash"));
-    let at = time::now_db();
-    let links = chain(seq, hash.clone(), &at, entries);
-    let (last_seq, last_hash) = links
-        .last()
-        .map_or((seq, hash.clone()), |l| (l.seq, l.hash.clone()));
-    let rows = entries
-        .iter()
-        .zip(links)
-        .map(|(e, l)| {
-            vec![
-                Val::from(l.seq),
-                at.as_str().into(),
-                Val::OptText(e.tenant_id.clone()),
-                Val::OptText(e.actor_id.clone()),
-                e.actor.as_str().into(),
-                e.action.as_str().into(),
-                e.entity_type.as_str().into(),
-                e.entity_id.as_str().into(),
-                e.detail.as_str().into(),
-                Val::Text(l.prev),
-                Val::Text(l.hash),
-            ]
-        })
-        .collect();
-    insert_many(
-        &mut tx,
-        "audit_log",
-        &[
-            "seq",
-            "at",
-            "tenant_id",
-            "actor_id",
-            "actor",
-            "action",
-            "entity_type",
-            "entity_id",
-            "detail",
-            "prev_hash",
-            "hash",
-        ],
-        rows,
-    )
-    .await?;
-    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-        .bind(last_seq)
-        .bind(&last_hash)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(seq + 1)
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct LogEntry {
-    pub seq: i64,
-    pub at: String,
-    pub tenant_id: Option<String>,
-    pub actor: String,
-    pub action: String,
-    pub entity_type: String,
-    pub entity_id: String,
-    pub detail: String,
-    pub hash: String,
-}
-
-fn log_from_row(r: &sqlx::any::AnyRow) -> LogEntry {
-    LogEntry {
-        seq: r.get("seq"),
-        at: r.get("at"),
-        tenant_id: r.get("tenant_id"),
-        actor: r.get("actor"),
-        action: r.get("action"),
-        entity_type: r.get("entity_type"),
-        entity_id: r.get("entity_id"),
-        detail: r.get("detail"),
-        hash: r.get("hash"),
-    }
-}
-
-/// The newest entries of the caller's tenant (system administrators: all), newest first,
-/// before sequence number `before` when given.
-pub async fn list(db: &Db, ctx: &Ctx, before: Option<i64>, limit: i64) -> AppResult<Vec<LogEntry>> {
-    policy::require(ctx, Action::ViewAudit)?;
-    let before = before.unwrap_or(i64::MAX);
-    let limit = limit.clamp(1, 500);
-    let cols = "seq, at, tenant_id, actor, action, entity_type, entity_id, detail, hash";
-    let rows = if ctx.is_system_admin() {
-        sqlx::query(&format!(
-            "SELECT {cols} FROM audit_log WHERE seq < $1 ORDER BY seq DESC LIMIT $2"
-        ))
-        .bind(before)
-        .bind(limit)
-        .fetch_all(&db.pool)
-        .await?
-    } else {
-        sqlx::query(&format!(
-            "SELECT {cols} FROM audit_log WHERE tenant_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
-        ))
-        .bind(ctx.tenant()?)
-        .bind(before)
-        .bind(limit)
-        .fetch_all(&db.pool)
-        .await?
-    };
-    Ok(rows.iter().map(log_from_row).collect())
 }
 
 #[derive(Debug, PartialEq, Eq)]

@@ -4,6 +4,7 @@ pub mod password;
 pub mod policy;
 pub mod session;
 pub mod token;
+pub mod user;
 
 use serde::Serialize;
 
@@ -71,6 +72,102 @@ impl Role {
     }
 }
 
+/// The id of the tenant (実施主体) whose data a query may touch. Only a `Ctx` hands
+/// one out (`Ctx::tenant`): it is made from a signed-in user's own row or from a tenant
+/// the CLI looked up, never from a request's input; store functions on tenant data
+/// take it (through the `Ctx`, or as `&TenantId` in their helpers) and bind it into
+/// every query. `tests/it/tenant_sql.rs` checks that each query on a table with
+/// `tenant_id` filters by it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TenantId(String);
+
+impl TenantId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for TenantId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for TenantId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for TenantId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for TenantId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl sqlx::Type<sqlx::Any> for TenantId {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <String as sqlx::Type<sqlx::Any>>::type_info()
+    }
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <String as sqlx::Type<sqlx::Any>>::compatible(ty)
+    }
+}
+
+impl<'q> sqlx::Encode<'q, sqlx::Any> for TenantId {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer<'q>,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        <String as sqlx::Encode<'q, sqlx::Any>>::encode_by_ref(&self.0, buf)
+    }
+}
+
+impl sqlx::Type<sqlx::Postgres> for TenantId {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <String as sqlx::Type<sqlx::Postgres>>::type_info()
+    }
+    fn compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
+        <String as sqlx::Type<sqlx::Postgres>>::compatible(ty)
+    }
+}
+
+impl<'q> sqlx::Encode<'q, sqlx::Postgres> for TenantId {
+    fn encode_by_ref(
+        &self,
+        buf: &mut sqlx::postgres::PgArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        <String as sqlx::Encode<'q, sqlx::Postgres>>::encode_by_ref(&self.0, buf)
+    }
+}
+
+impl rusqlite::ToSql for TenantId {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        self.0.to_sql()
+    }
+}
+
+impl From<&TenantId> for crate::db::Val {
+    fn from(t: &TenantId) -> crate::db::Val {
+        crate::db::Val::Text(t.0.clone())
+    }
+}
+
+/// A tenant as its row names it: what a user's row or the CLI's lookup gives.
+#[derive(Debug, Clone)]
+pub struct Tenancy {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+}
+
 /// The caller of every store function: a signed-in user of one tenant (or a system
 /// administrator, who has no tenant). Store functions take it first so that no query
 /// of tenant data can be written without the tenant.
@@ -80,7 +177,8 @@ pub struct Ctx {
     pub login: String,
     pub display_name: String,
     pub role: Role,
-    pub tenant_id: Option<String>,
+    /// Set only by the constructors below.
+    pub tenant_id: Option<TenantId>,
     pub tenant_code: Option<String>,
     pub tenant_name: Option<String>,
     /// For `partner` users: the agency (関係機関) they answer for.
@@ -102,18 +200,64 @@ impl Ctx {
         }
     }
 
+    /// A signed-in user, from their row (sessions, API tokens).
+    pub fn user(
+        user_id: String,
+        login: String,
+        display_name: String,
+        role: Role,
+        tenant: Option<Tenancy>,
+        agency_id: Option<String>,
+    ) -> Ctx {
+        let (tenant_id, tenant_code, tenant_name) = match tenant {
+            Some(t) => (Some(TenantId(t.id)), Some(t.code), Some(t.name)),
+            None => (None, None, None),
+        };
+        Ctx {
+            user_id,
+            login,
+            display_name,
+            role,
+            tenant_id,
+            tenant_code,
+            tenant_name,
+            agency_id,
+        }
+    }
+
+    /// The system acting within one tenant in `role` (the CLI and the demo loader,
+    /// audited as `system`), for a tenant it looked up.
+    pub fn system_in(role: Role, tenant: Tenancy) -> Ctx {
+        Ctx {
+            role,
+            tenant_id: Some(TenantId(tenant.id)),
+            tenant_code: Some(tenant.code),
+            tenant_name: Some(tenant.name),
+            ..Ctx::system()
+        }
+    }
+
     pub fn is_system_admin(&self) -> bool {
         self.role == Role::SystemAdmin
     }
 
     /// The tenant this caller's data lives in. System administrators have none and
     /// get NotFound for tenant data unless a store function says otherwise.
-    pub fn tenant(&self) -> Result<&str, crate::AppError> {
-        self.tenant_id.as_deref().ok_or(crate::AppError::NotFound)
+    pub fn tenant(&self) -> Result<&TenantId, crate::AppError> {
+        self.tenant_id.as_ref().ok_or(crate::AppError::NotFound)
     }
 
     pub fn actor_id(&self) -> Option<&str> {
         (!self.user_id.is_empty()).then_some(self.user_id.as_str())
+    }
+}
+
+impl crate::audit::Actor for Ctx {
+    fn actor_id(&self) -> Option<&str> {
+        Ctx::actor_id(self)
+    }
+    fn actor_login(&self) -> &str {
+        &self.login
     }
 }
 

@@ -9,7 +9,7 @@ use crate::audit::{self, Entry};
 use crate::db::Db;
 use crate::error::AppResult;
 use crate::text::clean_login;
-use crate::{tenants, time, AppError};
+use crate::{time, AppError};
 
 pub const COOKIE: &str = "yorube_session";
 /// Failed attempts in a row before an account is locked for LOCK_MINUTES.
@@ -120,7 +120,7 @@ pub async fn authenticate(
             "このアカウントは無効になっています。事業担当者にお問い合わせください。".into(),
         ));
     }
-    let ctx = tenants::load_ctx(db, &id)
+    let ctx = super::user::load_ctx(db, &id)
         .await?
         .ok_or_else(|| AppError::Unauthorized(MSG_INVALID.into()))?;
     if failed > 0 {
@@ -213,7 +213,7 @@ async fn lookup_uncached(db: &Db, th: &str, idle_minutes: i64) -> AppResult<Look
     let row = sqlx::query(&format!(
         "SELECT s.csrf_token, s.created_at AS session_created_at, s.last_seen_at, s.expires_at, {} \
          JOIN sessions s ON s.user_id = u.id WHERE s.token_hash = $1 AND u.disabled_at IS NULL",
-        tenants::USER_COLS
+        super::user::USER_COLS
     ))
     .bind(th)
     .fetch_optional(&db.pool)
@@ -234,7 +234,7 @@ async fn lookup_uncached(db: &Db, th: &str, idle_minutes: i64) -> AppResult<Look
             .await?;
         return Ok(Lookup::Expired);
     }
-    let ctx = tenants::ctx_from_row(&row);
+    let ctx = super::user::ctx_from_row(&row)?;
     let csrf: String = row.get("csrf_token");
     let mut expires = expires.unwrap_or(now);
     let last_seen = time::from_db(row.get::<String, _>("last_seen_at").as_str());

@@ -7,7 +7,7 @@ use super::{random_token, sha256_hex, Ctx};
 use crate::audit::{self, Entry};
 use crate::db::Db;
 use crate::error::AppResult;
-use crate::{tenants, time};
+use crate::time;
 
 /// Tokens are valid for this many days unless revoked earlier.
 pub const VALID_DAYS: i64 = 30;
@@ -74,7 +74,7 @@ async fn resolve_uncached(db: &Db, token: &str) -> AppResult<Option<(Ctx, String
     let row = sqlx::query(&format!(
         "SELECT k.id AS token_id, k.expires_at, k.revoked_at, k.last_used_at, {} JOIN api_tokens k ON k.user_id = u.id \
          WHERE k.token_hash = $1 AND u.disabled_at IS NULL",
-        tenants::USER_COLS
+        super::user::USER_COLS
     ))
     .bind(sha256_hex(token))
     .fetch_optional(&db.pool)
@@ -91,7 +91,7 @@ async fn resolve_uncached(db: &Db, token: &str) -> AppResult<Option<(Ctx, String
         return Ok(None);
     }
     let id: String = row.get("token_id");
-    let ctx = tenants::ctx_from_row(&row);
+    let ctx = super::user::ctx_from_row(&row)?;
     let stale = row
         .get::<Option<String>, _>("last_used_at")
         .and_then(|s| time::from_db(&s))

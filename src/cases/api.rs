@@ -311,7 +311,7 @@ async fn ecomap_svg(
     a: ApiAuth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    Ok(super::web::svg(
+    Ok(crate::web::download::svg(
         super::web::ecomap_svg_for(&st, &a.ctx, &id).await?,
     ))
 }

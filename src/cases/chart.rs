@@ -7,7 +7,7 @@
 //! * 値が有限でない点（NaN など）は「記録なし」として線を途切れさせる。
 //! * 出力は入力だけで決まる。
 
-use super::ecomap::{clean, esc};
+use crate::render::svg::{clean, esc, num as f, text_em, truncate_em};
 use std::fmt::Write as _;
 
 /// 横軸一つ分の値。
@@ -536,57 +536,6 @@ fn group_digits(v: i64) -> String {
         format!("-{out}")
     } else {
         out
-    }
-}
-
-fn char_em(c: char) -> f64 {
-    let u = c as u32;
-    if c == ' ' {
-        0.3
-    } else if u < 0x2E80 {
-        match c {
-            '…' | '―' | '→' => 1.0,
-            'i' | 'l' | 'j' | '.' | ',' | ':' | ';' | '!' | '|' | '\'' => 0.32,
-            'm' | 'w' | 'M' | 'W' | '@' | '%' => 0.9,
-            'A'..='Z' => 0.68,
-            _ => 0.6,
-        }
-    } else if (0xFF61..=0xFF9F).contains(&u) {
-        0.5
-    } else {
-        1.0
-    }
-}
-
-fn text_em(s: &str) -> f64 {
-    s.chars().map(char_em).sum()
-}
-
-fn truncate_em(s: &str, max_em: f64) -> String {
-    if text_em(s) <= max_em {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    let mut w = 0.0;
-    for c in s.chars() {
-        let cw = char_em(c);
-        if w + cw + 1.0 > max_em {
-            break;
-        }
-        out.push(c);
-        w += cw;
-    }
-    out.trim_end().to_string() + "…"
-}
-
-fn f(x: f64) -> String {
-    let r = (x * 10.0).round() / 10.0;
-    if r == 0.0 {
-        "0".to_string()
-    } else if r == r.trunc() {
-        format!("{}", r as i64)
-    } else {
-        format!("{r:.1}")
     }
 }
 

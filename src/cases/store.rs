@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::model::{self, PlanAction};
 use crate::audit::{self, Entry};
 use crate::auth::{policy, Action, Ctx, Role};
-use crate::db::{Conn, Db};
+use crate::db::{Conn, Db, Direct};
 use crate::error::{AppResult, FieldError};
 use crate::text::clean;
 use crate::validate::{check_texts, opt_date};
@@ -29,68 +29,8 @@ pub fn parse_ymd(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
-// ---------------------------------------------------------------- access
-
-/// The caller's tenant when they may read children's records at all.
-fn reader(ctx: &Ctx) -> AppResult<&str> {
-    policy::require(ctx, Action::ViewChildren)?;
-    ctx.tenant()
-}
-
-/// Who may see child `c` ($1 its id, $2 the caller's tenant, $3 1 for contractor staff,
-/// $4 the caller): the tenant's staff, and contractor staff only for children assigned
-/// to them. The one definition, used by `child_access` and the record page.
-const CHILD_VISIBLE: &str = "c.id = $1 AND c.tenant_id = $2 AND \
-     ($3 = 0 OR EXISTS (SELECT 1 FROM child_workers w WHERE w.child_id = c.id AND w.user_id = $4))";
-
-/// Checks that the caller may see this child (tenant, and for contractors the
-/// assignment). Another tenant's child, or one not assigned to a contractor, is NotFound.
-pub async fn child_access(conn: &mut Conn, ctx: &Ctx, child_id: &str) -> AppResult<()> {
-    let t = reader(ctx)?;
-    let n: i64 = sqlx::query_scalar(&format!(
-        "SELECT COUNT(*) FROM children c WHERE {CHILD_VISIBLE}"
-    ))
-    .bind(child_id)
-    .bind(t)
-    .bind(i64::from(ctx.role == Role::Contractor))
-    .bind(&ctx.user_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    if n == 0 {
-        Err(AppError::NotFound)
-    } else {
-        Ok(())
-    }
-}
-
-/// A write transaction on one child, after checking write access.
-pub(crate) async fn begin_child_write(
-    db: &Db,
-    ctx: &Ctx,
-    child_id: &str,
-) -> AppResult<crate::db::Tx> {
-    policy::require(ctx, Action::ManageChildren)?;
-    let mut tx = db.begin_write().await?;
-    child_access(&mut tx, ctx, child_id).await?;
-    Ok(tx)
-}
-
-/// Ends a write to a child's record: appends its audit entry (`action` on the child,
-/// with `detail`) in the same transaction and commits both.
-pub(crate) async fn commit_child_write(
-    tx: crate::db::Tx,
-    ctx: &Ctx,
-    t: &str,
-    action: &str,
-    child_id: &str,
-    detail: &str,
-) -> AppResult<()> {
-    audit::commit(
-        tx,
-        Entry::new(ctx, Some(t), action, "child", child_id).detail(detail),
-    )
-    .await
-}
+pub use super::access::{begin_child_write, child_access, commit_child_write};
+use super::access::{reader, CHILD_VISIBLE};
 
 // ---------------------------------------------------------------- children
 
@@ -505,7 +445,7 @@ pub async fn list_children(
 
 /// A child's whole record (audited as a read of the record).
 pub async fn get_child(db: &Db, ctx: &Ctx, id: &str) -> AppResult<Child> {
-    let t = reader(ctx)?.to_string();
+    let t = reader(ctx)?.clone();
     let mut conn = db.pool.acquire().await?;
     child_access(&mut conn, ctx, id).await?;
     let child = load_child(&mut conn, &t, id).await?;
@@ -544,16 +484,17 @@ pub async fn record_page(
     timeline_limit: i64,
     due_days: i64,
 ) -> AppResult<RecordPage> {
-    let t = reader(ctx)?.to_string();
+    let t = reader(ctx)?.clone();
     let today = time::today_jst();
     let today_s = today.format("%Y-%m-%d").to_string();
     let until = (today + chrono::Duration::days(due_days))
         .format("%Y-%m-%d")
         .to_string();
     let now = time::now_db();
-    let (r, parts) = match (&db.readers, &db.pg) {
-        (_, Some(pg)) => {
-            // PostgreSQL: on the driver's own pool (db::PgDirect), the record with the
+    let records = db.ext::<RecordCache>();
+    let (r, parts) = match &db.direct {
+        Direct::Postgres(pg) => {
+            // PostgreSQL: on the driver's own pool (db::postgres), the record with the
             // access check, then the rest in one statement while the audit entry is
             // committed.
             let mut conn = pg.reads.get().await?;
@@ -570,7 +511,7 @@ pub async fn record_page(
             };
             let child = ChildRow::from_row(&r);
             let audit = audit::record(db, Entry::new(ctx, Some(&t), "child.view", "child", id));
-            let cached = db.records.get(id, child.revs, timeline_limit);
+            let cached = records.get(id, child.revs, timeline_limit);
             let reads = async {
                 if let Some(parts) = cached {
                     conn.done();
@@ -583,7 +524,7 @@ pub async fn record_page(
                     .fetch_all(&mut *conn)
                     .await?;
                 conn.done();
-                Ok(db.records.keep(
+                Ok(records.keep(
                     id,
                     timeline_limit,
                     rows.iter().map(Part::from_row).collect(),
@@ -594,8 +535,8 @@ pub async fn record_page(
             audited?;
             (child, parts)
         }
-        (Some(readers), None) => {
-            // SQLite: the reads on a read-only connection (db::reader): first the record
+        Direct::Sqlite(readers) => {
+            // SQLite: the reads on a read-only connection (db::sqlite): first the record
             // with the access check, then the rest while the audit entry is committed.
             let contractor = i64::from(ctx.role == Role::Contractor);
             let child =
@@ -603,56 +544,18 @@ pub async fn record_page(
             // Polled first, the audit entry joins the next group commit before the
             // remaining reads run.
             let audit = audit::record(db, Entry::new(ctx, Some(&t), "child.view", "child", id));
-            let cached = db.records.get(id, child.revs, timeline_limit);
+            let cached = records.get(id, child.revs, timeline_limit);
             let reads = async {
                 if let Some(parts) = cached {
                     return AppResult::Ok(parts);
                 }
                 let parts = readers.read(|tx| record_parts_sqlite(tx, id, &t, timeline_limit))?;
-                Ok(db.records.keep(id, timeline_limit, parts))
+                Ok(records.keep(id, timeline_limit, parts))
             };
             let (audited, reads) = tokio::join!(audit, reads);
             let parts = reads?;
             audited?;
             (child, parts)
-        }
-        (None, None) => {
-            // SQLite given as a sqlx URL: through the Any pool.
-            let mut conn = db.pool.acquire().await?;
-            let r = sqlx::query(&CHILD_SQL)
-                .bind(id)
-                .bind(&t)
-                .bind(i64::from(ctx.role == Role::Contractor))
-                .bind(&ctx.user_id)
-                .fetch_optional(&mut *conn)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            let child = ChildRow::from_row(&r);
-            let cached = db.records.get(id, child.revs, timeline_limit);
-            let reads = async {
-                // Moved in, so that the connection goes back to the pool as soon as the
-                // reads are done (the audit's group commit may need it).
-                let mut conn = conn;
-                if let Some(parts) = cached {
-                    return AppResult::Ok(parts);
-                }
-                let rows = sqlx::query(&RECORD_PAGE_SQL_REVS)
-                    .bind(id)
-                    .bind(&t)
-                    .bind(timeline_limit)
-                    .fetch_all(&mut *conn)
-                    .await?;
-                drop(conn);
-                Ok(db.records.keep(
-                    id,
-                    timeline_limit,
-                    rows.iter().map(Part::from_row).collect(),
-                ))
-            };
-            let audit = audit::record(db, Entry::new(ctx, Some(&t), "child.view", "child", id));
-            let (reads, audited) = tokio::join!(reads, audit);
-            audited?;
-            (child, reads?)
         }
     };
 
@@ -1040,13 +943,25 @@ struct CachedParts {
     parts: Arc<Vec<Part>>,
 }
 
+/// One per database (`Db::ext`), sized from the environment.
+impl Default for RecordCache {
+    fn default() -> Self {
+        RecordCache::from_env()
+    }
+}
+
 impl RecordCache {
     /// Room for YORUBE_RECORD_CACHE children (default 2,000; 0 turns the cache off).
     pub fn from_env() -> RecordCache {
-        let capacity = std::env::var("YORUBE_RECORD_CACHE")
-            .ok()
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(2_000);
+        RecordCache::with_capacity(
+            std::env::var("YORUBE_RECORD_CACHE")
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(2_000),
+        )
+    }
+
+    fn with_capacity(capacity: usize) -> RecordCache {
         RecordCache {
             capacity,
             hits: Default::default(),
@@ -1174,7 +1089,7 @@ impl Part {
     }
 }
 
-/// The record page's first read on SQLite (db::reader): the record, if `user_id` may
+/// The record page's first read on SQLite (db::sqlite): the record, if `user_id` may
 /// see it (the same SQL as on PostgreSQL).
 fn child_row_sqlite(
     tx: &rusqlite::Transaction,
@@ -1183,7 +1098,7 @@ fn child_row_sqlite(
     contractor: i64,
     user_id: &str,
 ) -> AppResult<ChildRow> {
-    use crate::db::reader::{bind, int, internal, text};
+    use crate::db::sqlite::{bind, int, internal, text};
     let mut stmt = tx.prepare_cached(&CHILD_SQL).map_err(internal)?;
     bind(&mut stmt, &[&id, &t, &contractor, &user_id])?;
     let mut rows = stmt.raw_query();
@@ -1225,7 +1140,7 @@ fn record_parts_sqlite(
     t: &str,
     timeline_limit: i64,
 ) -> AppResult<Vec<Part>> {
-    use crate::db::reader::{bind, int, internal, text};
+    use crate::db::sqlite::{bind, int, internal, text};
     let mut stmt = tx.prepare_cached(&RECORD_PAGE_SQL_REVS).map_err(internal)?;
     bind(&mut stmt, &[&id, &t, &timeline_limit])?;
     let mut rows = stmt.raw_query();
@@ -1636,7 +1551,7 @@ pub struct Created {
 /// Registers a child; the caller becomes the primary worker.
 pub async fn create_child(db: &Db, ctx: &Ctx, input: &ChildInput) -> AppResult<Created> {
     policy::require(ctx, Action::ManageChildren)?;
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let c = validate_child(input).map_err(AppError::Validation)?;
     let duplicates =
         possible_duplicates(db, ctx, &c.input.reading, &c.input.birth_date, None).await?;
@@ -1711,7 +1626,7 @@ pub async fn update_child(
     expected_version: Option<i64>,
 ) -> AppResult<()> {
     let c = validate_child(input).map_err(AppError::Validation)?;
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let mut tx = begin_child_write(db, ctx, id).await?;
     let version: i64 =
         sqlx::query_scalar("SELECT version FROM children WHERE id = $1 AND tenant_id = $2")
@@ -1791,7 +1706,7 @@ pub async fn add_consent(
     child_id: &str,
     c: &ConsentInput,
 ) -> AppResult<String> {
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let mut errs = vec![];
     let items: Vec<String> = c
         .items
@@ -1889,7 +1804,7 @@ pub async fn revoke_consent(
     consent_id: &str,
     reason: &str,
 ) -> AppResult<()> {
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let reason = clean(reason);
     if reason.is_empty() {
         return Err(AppError::invalid(
@@ -1976,7 +1891,7 @@ pub async fn add_consultation(
     child_id: &str,
     c: &ConsultationInput,
 ) -> AppResult<String> {
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let mut errs = vec![];
     if !model::METHODS.contains(&c.method.as_str()) {
         errs.push(FieldError::new("method", "相談の方法を選んでください。"));
@@ -2111,7 +2026,7 @@ pub async fn consultations(
     child_id: &str,
     limit: i64,
 ) -> AppResult<Vec<Consultation>> {
-    let t = reader(ctx)?.to_string();
+    let t = reader(ctx)?.clone();
     let mut conn = db.pool.acquire().await?;
     child_access(&mut conn, ctx, child_id).await?;
     let rows = sqlx::query(
@@ -2176,7 +2091,7 @@ pub struct Plan {
 
 /// Saves a new revision of the child's plan (earlier revisions are kept).
 pub async fn save_plan(db: &Db, ctx: &Ctx, child_id: &str, p: &PlanInput) -> AppResult<i64> {
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let mut errs = vec![];
     if clean(&p.long_term_goal).is_empty() && clean(&p.short_term_goals).is_empty() {
         errs.push(FieldError::new(
@@ -2266,7 +2181,7 @@ pub async fn save_plan(db: &Db, ctx: &Ctx, child_id: &str, p: &PlanInput) -> App
 }
 
 pub async fn plans(db: &Db, ctx: &Ctx, child_id: &str) -> AppResult<Vec<Plan>> {
-    let t = reader(ctx)?.to_string();
+    let t = reader(ctx)?.clone();
     let mut conn = db.pool.acquire().await?;
     child_access(&mut conn, ctx, child_id).await?;
     let rows = sqlx::query(
@@ -2334,7 +2249,7 @@ pub async fn add_follow_up(
     due: &str,
     note: &str,
 ) -> AppResult<String> {
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let mut errs = vec![];
     if !model::FOLLOW_UP_KINDS.iter().any(|(k, _)| *k == kind) {
         errs.push(FieldError::new("kind", "種類を選んでください。"));
@@ -2370,7 +2285,7 @@ pub async fn complete_follow_up(
     child_id: &str,
     follow_up_id: &str,
 ) -> AppResult<()> {
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let mut tx = begin_child_write(db, ctx, child_id).await?;
     let n = sqlx::query("UPDATE follow_ups SET done_at = $1, done_by = $2 WHERE id = $3 AND child_id = $4 AND tenant_id = $5 AND done_at IS NULL")
         .bind(time::now_db())
@@ -2419,7 +2334,7 @@ async fn due(
     mine: bool,
     child: Option<&str>,
 ) -> AppResult<Vec<Due>> {
-    let t = reader(ctx)?.to_string();
+    let t = reader(ctx)?.clone();
     let one_child = if child.is_some() {
         " AND c.id = $5"
     } else {
@@ -2478,10 +2393,10 @@ async fn due(
         (sql_reviews.as_str(), until.as_str(), zero.clone()),
         (sql_births.as_str(), lo.as_str(), zero),
     ];
-    let [follow_ups, renewals, reviews, births] = match &db.readers {
+    let [follow_ups, renewals, reviews, births] = match &db.direct {
         // SQLite: the four in one read transaction on a read-only connection, without
         // handing each row over from sqlx's worker thread.
-        Some(readers) => readers.read(|tx| {
+        Direct::Sqlite(readers) => readers.read(|tx| {
             let mut out: [Vec<Vec<String>>; 4] = Default::default();
             for (rows, (sql, second, fourth)) in out.iter_mut().zip(&queries) {
                 *rows = due_rows_sqlite(tx, sql, [&t, second, &ctx.user_id], fourth, child_value)?;
@@ -2489,7 +2404,7 @@ async fn due(
             Ok(out)
         })?,
         // PostgreSQL: the four at once, each on its own pooled connection.
-        None => {
+        Direct::Postgres(_) => {
             let [q1, q2, q3, q4] = queries.map(|(sql, second, fourth)| {
                 due_rows(db, sql, [&t, second, &ctx.user_id], fourth, child_value)
             });
@@ -2558,7 +2473,7 @@ async fn due_rows(
         .collect())
 }
 
-/// `due_rows` on one of SQLite's read-only connections (db::reader).
+/// `due_rows` on one of SQLite's read-only connections (db::sqlite).
 fn due_rows_sqlite(
     tx: &rusqlite::Transaction,
     sql: &str,
@@ -2566,7 +2481,7 @@ fn due_rows_sqlite(
     fourth: &DueParam,
     child: &str,
 ) -> AppResult<Vec<Vec<String>>> {
-    use crate::db::reader::{bind, internal, text};
+    use crate::db::sqlite::{bind, internal, text};
     let mut stmt = tx.prepare_cached(sql).map_err(internal)?;
     let width = stmt.column_count();
     match fourth {
@@ -2725,7 +2640,7 @@ pub async fn create_referral(
     child_id: &str,
     r: &ReferralInput,
 ) -> AppResult<String> {
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let mut errs = vec![];
     if clean(&r.purpose).is_empty() {
         errs.push(FieldError::new("purpose", "つなぐ目的を入力してください。"));
@@ -2902,7 +2817,7 @@ async fn referrals_on(
     status: Option<&str>,
     child_id: Option<&str>,
 ) -> AppResult<Vec<Referral>> {
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let mut sql = format!("SELECT {REFERRAL_COLS} WHERE r.tenant_id = $1");
     let scope_value: String;
     if ctx.role == Role::Partner {
@@ -3092,7 +3007,7 @@ pub struct ReferralDetail {
 }
 
 pub async fn get_referral(db: &Db, ctx: &Ctx, id: &str) -> AppResult<ReferralDetail> {
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let row = sqlx::query(&format!(
         "SELECT {REFERRAL_COLS} WHERE r.id = $1 AND r.tenant_id = $2"
     ))
@@ -3151,7 +3066,7 @@ pub async fn transition_referral(
     reason: &str,
     outcome: &str,
 ) -> AppResult<()> {
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let side = if ctx.role == Role::Partner {
         policy::require(ctx, Action::ReceiveReferrals)?;
         model::Side::Agency
@@ -3222,7 +3137,7 @@ pub async fn handover(
     to_user: &str,
     note: &str,
 ) -> AppResult<()> {
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let note = note.trim();
     if note.is_empty() {
         return Err(AppError::invalid(
@@ -3360,7 +3275,7 @@ pub struct EcomapNode {
 }
 
 pub async fn ecomap(db: &Db, ctx: &Ctx, child_id: &str) -> AppResult<Vec<EcomapNode>> {
-    let t = reader(ctx)?.to_string();
+    let t = reader(ctx)?.clone();
     let mut conn = db.pool.acquire().await?;
     child_access(&mut conn, ctx, child_id).await?;
     let rows = sqlx::query(
@@ -3397,7 +3312,7 @@ pub async fn add_ecomap_node(
     child_id: &str,
     n: &EcomapNode,
 ) -> AppResult<String> {
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let mut n = EcomapNode {
         agency_name: clean(&n.agency_name),
         person_name: clean(&n.person_name),
@@ -3506,7 +3421,7 @@ pub async fn remove_ecomap_node(
     child_id: &str,
     node_id: &str,
 ) -> AppResult<()> {
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let mut tx = begin_child_write(db, ctx, child_id).await?;
     let n =
         sqlx::query("DELETE FROM ecomap_nodes WHERE id = $1 AND child_id = $2 AND tenant_id = $3")
@@ -3532,7 +3447,7 @@ pub struct Indicator {
 }
 
 pub async fn indicators(db: &Db, ctx: &Ctx, child_id: &str) -> AppResult<Vec<Indicator>> {
-    let t = reader(ctx)?.to_string();
+    let t = reader(ctx)?.clone();
     let mut conn = db.pool.acquire().await?;
     child_access(&mut conn, ctx, child_id).await?;
     let rows = sqlx::query("SELECT id, kind, period, value, note FROM indicators WHERE child_id = $1 AND tenant_id = $2")
@@ -3568,7 +3483,7 @@ pub async fn add_indicator(
     value: i64,
     note: &str,
 ) -> AppResult<()> {
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let mut errs = vec![];
     if !model::INDICATOR_KINDS.iter().any(|(k, _, _)| *k == kind) {
         errs.push(FieldError::new("kind", "指標を選んでください。"));
@@ -3644,7 +3559,7 @@ pub async fn timeline(
     child_id: &str,
     limit: i64,
 ) -> AppResult<Vec<TimelineItem>> {
-    let t = reader(ctx)?.to_string();
+    let t = reader(ctx)?.clone();
     let mut conn = db.pool.acquire().await?;
     child_access(&mut conn, ctx, child_id).await?;
     timeline_on(&mut conn, &t, child_id, limit).await

@@ -4,8 +4,8 @@
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
@@ -53,16 +53,7 @@ pub fn routes() -> Router<AppState> {
         .route("/follow-ups", get(follow_ups_page))
 }
 
-pub fn svg(body: String) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        body,
-    )
-        .into_response()
-}
+use crate::web::download::svg;
 
 fn notice(done: Option<&str>) -> Option<String> {
     Some(
@@ -435,7 +426,10 @@ async fn show_page(
     let can_manage = policy::can(&a.ctx, Action::ManageChildren);
     let t = a.ctx.tenant().page_err(a)?.to_string();
     let agencies = if can_manage {
-        st.search.get(&st.db, &t).await.page_err(a)?.choices()
+        crate::agencies::search::index(&st.db, &t)
+            .await
+            .page_err(a)?
+            .choices()
     } else {
         Default::default()
     };
@@ -985,7 +979,10 @@ async fn ecomap_page_inner(
     let can_manage = policy::can(&a.ctx, Action::ManageChildren);
     let t = a.ctx.tenant().page_err(a)?.to_string();
     let agencies = if can_manage {
-        st.search.get(&st.db, &t).await.page_err(a)?.choices()
+        crate::agencies::search::index(&st.db, &t)
+            .await
+            .page_err(a)?
+            .choices()
     } else {
         Default::default()
     };

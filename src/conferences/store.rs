@@ -247,7 +247,7 @@ pub async fn list_for_child(
     ctx: &Ctx,
     child_id: &str,
 ) -> AppResult<Vec<ConferenceSummary>> {
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let mut conn = db.pool.acquire().await?;
     cases::child_access(&mut conn, ctx, child_id).await?;
     let rows = sqlx::query(&format!(
@@ -389,7 +389,7 @@ async fn outcomes_on(conn: &mut Conn, t: &str, meeting_id: &str) -> AppResult<Ve
 /// A read of the child's record: access checked, audited as `child.view`.
 pub async fn get(db: &Db, ctx: &Ctx, id: &str) -> AppResult<Conference> {
     policy::require(ctx, Action::ViewChildren)?;
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let mut conn = db.pool.acquire().await?;
     let r = sqlx::query(&format!(
         "SELECT {SUMMARY_COLS}, m.agenda, m.minutes, m.decisions, m.created_by, m.created_at, m.updated_at \
@@ -468,9 +468,13 @@ pub async fn get(db: &Db, ctx: &Ctx, id: &str) -> AppResult<Conference> {
 
 /// A write transaction on one conference, after checking write access to its child.
 /// Returns the transaction, the tenant and the conference's child and title.
-async fn conference_write(db: &Db, ctx: &Ctx, id: &str) -> AppResult<(Tx, String, String, String)> {
+async fn conference_write(
+    db: &Db,
+    ctx: &Ctx,
+    id: &str,
+) -> AppResult<(Tx, crate::auth::TenantId, String, String)> {
     policy::require(ctx, Action::ManageChildren)?;
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let mut tx = db.begin_write().await?;
     let r = sqlx::query(
         "SELECT child_id, title FROM meetings WHERE id = $1 AND tenant_id = $2 AND kind = 'case_conference'",
@@ -516,7 +520,7 @@ async fn check_participant(
     p: &ParticipantInput,
 ) -> AppResult<Result<CleanParticipant, String>> {
     let name = clean(&p.name);
-    if let Some(m) = crate::agencies::model::unsafe_text(&name) {
+    if let Some(m) = crate::validate::unsafe_text(&name) {
         return Ok(Err(m.to_string()));
     }
     if name.chars().count() > 100 {
@@ -706,7 +710,7 @@ async fn insert_participant(
 /// without the family's consent in force refuses the whole request, nothing saved).
 pub async fn create(db: &Db, ctx: &Ctx, child_id: &str, c: &ConferenceInput) -> AppResult<String> {
     policy::require(ctx, Action::ManageChildren)?;
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let title = clean(&c.title);
     let meeting = MeetingInput {
         council_id: None,

@@ -211,7 +211,9 @@ async fn view(
             })
             .collect();
         let t = a.ctx.tenant().page_err(a)?.to_string();
-        let ix = st.search.get(&st.db, &t).await.page_err(a)?;
+        let ix = crate::agencies::search::index(&st.db, &t)
+            .await
+            .page_err(a)?;
         let others = ix
             .search(&crate::agencies::search::Query {
                 limit: 1000,

@@ -9,9 +9,9 @@ use std::fmt::Write;
 use sqlx::Row;
 
 use crate::auth::Ctx;
-use crate::cases::ecomap::{esc, field_colors, FIELD_ORDER};
 use crate::db::Db;
 use crate::error::AppResult;
+use crate::render::svg::{esc, field_colors, FIELD_ORDER};
 
 #[derive(Debug, Clone, Default)]
 pub struct NetAgency {

@@ -18,12 +18,12 @@ fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-fn reader(ctx: &Ctx) -> AppResult<&str> {
+fn reader(ctx: &Ctx) -> AppResult<&crate::auth::TenantId> {
     policy::require(ctx, Action::ViewNetwork)?;
     ctx.tenant()
 }
 
-fn writer(ctx: &Ctx) -> AppResult<&str> {
+fn writer(ctx: &Ctx) -> AppResult<&crate::auth::TenantId> {
     policy::require(ctx, Action::ManageNetwork)?;
     ctx.tenant()
 }
@@ -113,7 +113,7 @@ pub async fn goal_versions(db: &Db, ctx: &Ctx) -> AppResult<Vec<Goals>> {
 
 /// Saves a new version of the tenant's collaboration goals (earlier versions kept).
 pub async fn save_goals(db: &Db, ctx: &Ctx, g: &GoalsInput) -> AppResult<i64> {
-    let t = writer(ctx)?.to_string();
+    let t = writer(ctx)?.clone();
     let to_be: Vec<String> = g
         .to_be
         .iter()
@@ -382,7 +382,7 @@ pub async fn get_council(db: &Db, ctx: &Ctx, id: &str) -> AppResult<CouncilDetai
 }
 
 pub async fn create_council(db: &Db, ctx: &Ctx, c: &CouncilInput) -> AppResult<String> {
-    let t = writer(ctx)?.to_string();
+    let t = writer(ctx)?.clone();
     let c = CouncilInput {
         name: clean(&c.name),
         kind: clean(&c.kind),
@@ -444,7 +444,7 @@ pub async fn add_member(
     council_id: &str,
     m: &MemberInput,
 ) -> AppResult<String> {
-    let t = writer(ctx)?.to_string();
+    let t = writer(ctx)?.clone();
     let mut m = MemberInput {
         person_name: clean(&m.person_name),
         affiliation: clean(&m.affiliation),
@@ -546,7 +546,7 @@ pub async fn add_member(
 }
 
 pub async fn remove_member(db: &Db, ctx: &Ctx, council_id: &str, member_id: &str) -> AppResult<()> {
-    let t = writer(ctx)?.to_string();
+    let t = writer(ctx)?.clone();
     let mut tx = db.begin_write().await?;
     let n = sqlx::query(
         "DELETE FROM council_members WHERE id = $1 AND council_id = $2 AND tenant_id = $3",
@@ -763,7 +763,7 @@ pub(crate) fn validate_meeting(
 
 /// Schedules a meeting (of a council, or a training or committee meeting) with its agenda.
 pub async fn create_meeting(db: &Db, ctx: &Ctx, kind: &str, m: &MeetingInput) -> AppResult<String> {
-    let t = writer(ctx)?.to_string();
+    let t = writer(ctx)?.clone();
     let (m, starts_at) = validate_meeting(m).map_err(AppError::Validation)?;
     let mut tx = db.begin_write().await?;
     if let Some(c) = &m.council_id {
@@ -839,7 +839,7 @@ pub async fn get_meeting(db: &Db, ctx: &Ctx, id: &str) -> AppResult<Meeting> {
 
 /// Records who attended, the minutes and the decisions.
 pub async fn record_meeting(db: &Db, ctx: &Ctx, id: &str, rec: &MeetingRecord) -> AppResult<()> {
-    let t = writer(ctx)?.to_string();
+    let t = writer(ctx)?.clone();
     let attendance: Vec<String> = rec
         .attendance
         .iter()
@@ -879,7 +879,7 @@ pub async fn record_meeting(db: &Db, ctx: &Ctx, id: &str, rec: &MeetingRecord) -
 }
 
 pub async fn add_action(db: &Db, ctx: &Ctx, meeting_id: &str, a: &ActionItem) -> AppResult<String> {
-    let t = writer(ctx)?.to_string();
+    let t = writer(ctx)?.clone();
     let mut errs = vec![];
     let description = a.description.trim().to_string();
     let owner = clean(&a.owner);
@@ -933,7 +933,7 @@ pub async fn add_action(db: &Db, ctx: &Ctx, meeting_id: &str, a: &ActionItem) ->
 }
 
 pub async fn set_action_done(db: &Db, ctx: &Ctx, action_id: &str, done: bool) -> AppResult<()> {
-    let t = writer(ctx)?.to_string();
+    let t = writer(ctx)?.clone();
     let mut tx = db.begin_write().await?;
     let n = sqlx::query(
         "UPDATE action_items SET status = $1, done_at = $2 WHERE id = $3 AND tenant_id = $4 \
@@ -1194,7 +1194,7 @@ pub async fn save_training(
     id: Option<&str>,
     input: &TrainingInput,
 ) -> AppResult<String> {
-    let t = writer(ctx)?.to_string();
+    let t = writer(ctx)?.clone();
     let v = validate_training(input).map_err(AppError::Validation)?;
     let now = time::now_db();
     let mut tx = db.begin_write().await?;
@@ -1340,7 +1340,7 @@ pub async fn get_contract(db: &Db, ctx: &Ctx, id: &str) -> AppResult<Contract> {
 
 pub async fn create_contract(db: &Db, ctx: &Ctx, c: &ContractInput) -> AppResult<String> {
     policy::require(ctx, Action::ManageContracts)?;
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let mut errs = vec![];
     let name = clean(&c.contractor_name);
     if name.is_empty() {
@@ -1421,7 +1421,7 @@ pub async fn create_contract(db: &Db, ctx: &Ctx, c: &ContractInput) -> AppResult
 /// Scopes a contractor user to a contract (their casework and reports).
 pub async fn assign_staff(db: &Db, ctx: &Ctx, contract_id: &str, user_id: &str) -> AppResult<()> {
     policy::require(ctx, Action::ManageContracts)?;
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     get_contract(db, ctx, contract_id).await?;
     let mut tx = db.begin_write().await?;
     let n = sqlx::query("UPDATE users SET contract_id = $1 WHERE id = $2 AND tenant_id = $3 AND role = 'contractor'").bind(contract_id).bind(user_id).bind(&t).execute(&mut *tx).await?.rows_affected();
@@ -1509,7 +1509,7 @@ pub async fn reports(db: &Db, ctx: &Ctx, contract_id: &str) -> AppResult<Vec<Rep
 /// draft's summary starts with the optional services held under the contract.
 pub async fn draft_report(db: &Db, ctx: &Ctx, contract_id: &str, month: &str) -> AppResult<String> {
     policy::require(ctx, Action::SubmitReports)?;
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let c = get_contract(db, ctx, contract_id).await?;
     let month = crate::text::nfkc(month.trim());
     if !model::month_in(&month, &c.input.period_from, &c.input.period_to) {
@@ -1608,7 +1608,7 @@ pub async fn save_report(
     submit: bool,
 ) -> AppResult<()> {
     policy::require(ctx, Action::SubmitReports)?;
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let mut errs = vec![];
     check_texts(
         &mut errs,
@@ -1683,7 +1683,7 @@ pub async fn decide_report(
     reason: &str,
 ) -> AppResult<()> {
     policy::require(ctx, Action::ManageContracts)?;
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let reason = clean(reason);
     if !approve && reason.is_empty() {
         return Err(AppError::invalid(

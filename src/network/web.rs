@@ -190,7 +190,9 @@ async fn agency_opts(
     selected: Option<&str>,
 ) -> Result<Vec<Opt>, crate::web::pages::PageError> {
     let t = a.ctx.tenant().page_err(a)?.to_string();
-    let ix = st.search.get(&st.db, &t).await.page_err(a)?;
+    let ix = crate::agencies::search::index(&st.db, &t)
+        .await
+        .page_err(a)?;
     Ok(ix
         .search(&crate::agencies::search::Query {
             limit: 1000,
@@ -1185,7 +1187,7 @@ async fn members_xlsx(State(st): State<AppState>, a: Auth, Path(id): Path<String
             ]
         })
         .collect();
-    let bytes = crate::web::xlsx::workbook(&[crate::web::xlsx::Sheet {
+    let bytes = crate::render::xlsx::workbook(&[crate::render::xlsx::Sheet {
         name: "構成員名簿",
         columns: &[
             ("氏名", 16.0),
@@ -1201,7 +1203,7 @@ async fn members_xlsx(State(st): State<AppState>, a: Auth, Path(id): Path<String
     }])
     .map_err(AppError::Internal)
     .page_err(&a)?;
-    Ok(crate::agencies::web::download(
+    Ok(crate::web::download::download(
         bytes,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         &format!("{}_構成員名簿.xlsx", c.council.input.name),
@@ -1256,18 +1258,18 @@ async fn minutes_xlsx(State(st): State<AppState>, a: Auth, Path(id): Path<String
             ]
         })
         .collect();
-    let bytes = crate::web::xlsx::workbook(&[
-        crate::web::xlsx::Sheet {
+    let bytes = crate::render::xlsx::workbook(&[
+        crate::render::xlsx::Sheet {
             name: "議事録",
             columns: &[("項目", 12.0), ("内容", 80.0)],
             rows: record,
         },
-        crate::web::xlsx::Sheet {
+        crate::render::xlsx::Sheet {
             name: "次第",
             columns: &[("時間", 14.0), ("議題", 50.0), ("担当", 20.0)],
             rows: agenda,
         },
-        crate::web::xlsx::Sheet {
+        crate::render::xlsx::Sheet {
             name: "アクション",
             columns: &[
                 ("やること", 50.0),
@@ -1280,7 +1282,7 @@ async fn minutes_xlsx(State(st): State<AppState>, a: Auth, Path(id): Path<String
     ])
     .map_err(AppError::Internal)
     .page_err(&a)?;
-    Ok(crate::agencies::web::download(
+    Ok(crate::web::download::download(
         bytes,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         &format!("{}_議事録.xlsx", m.summary.title),
@@ -1321,7 +1323,7 @@ async fn network_map_page(State(st): State<AppState>, a: Auth) -> PageResult {
 
 async fn network_map_svg(State(st): State<AppState>, a: Auth) -> PageResult {
     let net = super::hub::load(&st.db, &a.ctx).await.page_err(&a)?;
-    Ok(crate::cases::web::svg(super::hub::render(
+    Ok(crate::web::download::svg(super::hub::render(
         &net,
         a.ctx.tenant_name.as_deref().unwrap_or(""),
     )))

@@ -24,12 +24,12 @@ fn yes() -> bool {
     true
 }
 
-fn reader(ctx: &Ctx) -> AppResult<&str> {
+fn reader(ctx: &Ctx) -> AppResult<&crate::auth::TenantId> {
     policy::require(ctx, Action::ViewServices)?;
     ctx.tenant()
 }
 
-fn writer(ctx: &Ctx) -> AppResult<&str> {
+fn writer(ctx: &Ctx) -> AppResult<&crate::auth::TenantId> {
     policy::require(ctx, Action::ManageServices)?;
     ctx.tenant()
 }
@@ -289,7 +289,7 @@ async fn validate_service(
 }
 
 pub async fn create_service(db: &Db, ctx: &Ctx, s: &ServiceInput) -> AppResult<String> {
-    let t = writer(ctx)?.to_string();
+    let t = writer(ctx)?.clone();
     let mut tx = db.begin_write().await?;
     let s = validate_service(&mut tx, ctx, &t, s, None).await?;
     let id = new_id();
@@ -323,7 +323,7 @@ pub async fn create_service(db: &Db, ctx: &Ctx, s: &ServiceInput) -> AppResult<S
 }
 
 pub async fn update_service(db: &Db, ctx: &Ctx, id: &str, p: &ServicePatch) -> AppResult<()> {
-    let t = writer(ctx)?.to_string();
+    let t = writer(ctx)?.clone();
     let mut tx = db.begin_write().await?;
     let cur = load_service(&mut tx, ctx, &t, id).await?;
     let merged = ServiceInput {
@@ -624,7 +624,7 @@ pub async fn create_event(
     service_id: &str,
     e: &EventInput,
 ) -> AppResult<String> {
-    let t = writer(ctx)?.to_string();
+    let t = writer(ctx)?.clone();
     let mut tx = db.begin_write().await?;
     let s = load_service(&mut tx, ctx, &t, service_id).await?;
     let c = validate_event(e, &s.input.name).map_err(AppError::Validation)?;
@@ -668,7 +668,7 @@ pub async fn create_event(
 
 /// Changes an event; the capacity cannot go below the people already registered.
 pub async fn update_event(db: &Db, ctx: &Ctx, id: &str, e: &EventInput) -> AppResult<()> {
-    let t = writer(ctx)?.to_string();
+    let t = writer(ctx)?.clone();
     let mut tx = db.begin_write().await?;
     let ev = load_event(&mut tx, ctx, &t, id).await?;
     let c = validate_event(e, &ev.service_name).map_err(AppError::Validation)?;
@@ -772,7 +772,7 @@ async fn participants_of(
 /// An event with its participants. Seeing who takes part is reading children's records:
 /// only for those who may (ViewChildren), and audited.
 pub async fn get_event(db: &Db, ctx: &Ctx, id: &str) -> AppResult<EventDetail> {
-    let t = reader(ctx)?.to_string();
+    let t = reader(ctx)?.clone();
     let mut conn = db.pool.acquire().await?;
     let event = load_event(&mut conn, ctx, &t, id).await?;
     let participants = if policy::can(ctx, Action::ViewChildren) {
@@ -832,7 +832,7 @@ pub async fn register(
     event_id: &str,
     r: &RegisterInput,
 ) -> AppResult<Vec<String>> {
-    let t = writer(ctx)?.to_string();
+    let t = writer(ctx)?.clone();
     policy::require(ctx, Action::ManageChildren)?;
     let note = r.note.trim().to_string();
     let mut errs = vec![];
@@ -1039,7 +1039,7 @@ async fn participant_write(
 
 /// Records whether a participant used the service (利用), was absent (欠席), or is booked (予約).
 pub async fn set_status(db: &Db, ctx: &Ctx, participant_id: &str, status: &str) -> AppResult<()> {
-    let t = writer(ctx)?.to_string();
+    let t = writer(ctx)?.clone();
     policy::require(ctx, Action::ManageChildren)?;
     if !model::STATUSES.iter().any(|(k, _)| *k == status) {
         return Err(AppError::invalid(
@@ -1079,7 +1079,7 @@ pub async fn set_status(db: &Db, ctx: &Ctx, participant_id: &str, status: &str) 
 
 /// Cancels a registration (the seat is freed).
 pub async fn cancel(db: &Db, ctx: &Ctx, participant_id: &str) -> AppResult<String> {
-    let t = writer(ctx)?.to_string();
+    let t = writer(ctx)?.clone();
     policy::require(ctx, Action::ManageChildren)?;
     let mut tx = db.begin_write().await?;
     let (ev, child_id, _) = participant_write(&mut tx, ctx, &t, participant_id).await?;
@@ -1130,7 +1130,7 @@ pub struct ChildUse {
 /// first. Part of the child's record: the casework access check applies; the caller
 /// audits the read (the record page's child.view covers it).
 pub async fn child_uses(db: &Db, ctx: &Ctx, child_id: &str) -> AppResult<Vec<ChildUse>> {
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     let mut conn = db.pool.acquire().await?;
     crate::cases::store::child_access(&mut conn, ctx, child_id).await?;
     child_uses_on(&mut conn, &t, child_id).await
@@ -1227,7 +1227,7 @@ pub struct Candidate {
 }
 
 pub async fn candidates(db: &Db, ctx: &Ctx, q: &str) -> AppResult<Vec<Candidate>> {
-    let t = ctx.tenant()?.to_string();
+    let t = ctx.tenant()?.clone();
     if q.trim().is_empty() {
         return Ok(vec![]);
     }

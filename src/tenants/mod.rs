@@ -201,40 +201,8 @@ pub async fn create_tenant(db: &Db, ctx: &Ctx, n: NewTenant) -> AppResult<Tenant
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct User {
-    pub id: String,
-    pub login: String,
-    pub display_name: String,
-    pub role: Role,
-    pub role_label: &'static str,
-    pub tenant_id: Option<String>,
-    pub tenant_code: Option<String>,
-    pub tenant_name: Option<String>,
-    pub disabled: bool,
-    pub created_at: String,
-    pub agency_id: Option<String>,
-}
-
-pub(crate) const USER_COLS: &str = "u.id, u.login, u.display_name, u.role, u.tenant_id, t.code AS tenant_code, \
-     t.name AS tenant_name, u.disabled_at, u.created_at, u.agency_id FROM users u LEFT JOIN tenants t ON t.id = u.tenant_id";
-
-fn user_from_row(r: &sqlx::any::AnyRow) -> User {
-    let role = Role::parse(r.get::<String, _>("role").as_str()).unwrap_or(Role::Auditor);
-    User {
-        id: r.get("id"),
-        login: r.get("login"),
-        display_name: r.get("display_name"),
-        role,
-        role_label: role.label(),
-        tenant_id: r.get("tenant_id"),
-        tenant_code: r.get("tenant_code"),
-        tenant_name: r.get("tenant_name"),
-        disabled: r.get::<Option<String>, _>("disabled_at").is_some(),
-        created_at: r.get("created_at"),
-        agency_id: r.get("agency_id"),
-    }
-}
+pub use crate::auth::user::{load_ctx, User};
+use crate::auth::user::{user_from_row, USER_COLS};
 
 /// Users of the caller's tenant (system administrators: all users).
 pub async fn list_users(db: &Db, ctx: &Ctx) -> AppResult<Vec<User>> {
@@ -251,7 +219,7 @@ pub async fn list_users(db: &Db, ctx: &Ctx) -> AppResult<Vec<User>> {
         .fetch_all(&db.pool)
         .await?
     };
-    Ok(rows.iter().map(user_from_row).collect())
+    rows.iter().map(user_from_row).collect()
 }
 
 /// One user of the caller's tenant. Another tenant's user is NotFound, never Forbidden.
@@ -270,7 +238,10 @@ pub async fn get_user(db: &Db, ctx: &Ctx, id: &str) -> AppResult<User> {
         .fetch_optional(&db.pool)
         .await?
     };
-    let user = row.as_ref().map(user_from_row).ok_or(AppError::NotFound)?;
+    let user = row
+        .as_ref()
+        .map(user_from_row)
+        .ok_or(AppError::NotFound)??;
     // Within the tenant, a user may always see their own account; others need ViewUsers.
     if user.id != ctx.user_id {
         policy::require(ctx, Action::ViewUsers)?;
@@ -283,7 +254,7 @@ pub async fn find_user_by_login(db: &Db, login: &str) -> AppResult<Option<User>>
         .bind(clean_login(login))
         .fetch_optional(&db.pool)
         .await?;
-    Ok(row.as_ref().map(user_from_row))
+    row.as_ref().map(user_from_row).transpose()
 }
 
 pub struct NewUser {
@@ -531,39 +502,4 @@ pub async fn reset_password(db: &Db, ctx: &Ctx, id: &str, new_password: &str) ->
     .await?;
     crate::auth::token::forget_all();
     Ok(())
-}
-
-/// The caller context from a row selected with USER_COLS.
-pub(crate) fn ctx_from_row(r: &sqlx::any::AnyRow) -> Ctx {
-    let u = user_from_row(r);
-    Ctx {
-        user_id: u.id,
-        login: u.login,
-        display_name: u.display_name,
-        role: u.role,
-        tenant_id: u.tenant_id,
-        tenant_code: u.tenant_code,
-        tenant_name: u.tenant_name,
-        agency_id: u.agency_id,
-    }
-}
-
-/// Loads the caller context of an active user (sessions and tokens use it).
-pub async fn load_ctx(db: &Db, user_id: &str) -> AppResult<Option<Ctx>> {
-    let row = sqlx::query(&format!(
-        "SELECT {USER_COLS} WHERE u.id = $1 AND u.disabled_at IS NULL"
-    ))
-    .bind(user_id)
-    .fetch_optional(&db.pool)
-    .await?;
-    Ok(row.as_ref().map(user_from_row).map(|u| Ctx {
-        user_id: u.id,
-        login: u.login,
-        display_name: u.display_name,
-        role: u.role,
-        tenant_id: u.tenant_id,
-        tenant_code: u.tenant_code,
-        tenant_name: u.tenant_name,
-        agency_id: u.agency_id,
-    }))
 }

@@ -1,21 +1,21 @@
-//! HTTP: the router, shared state, the session/CSRF middleware, security headers,
-//! embedded assets and the error pages.
+//! HTTP infrastructure under the pages and the API: shared state, the session/CSRF
+//! middleware, security headers, embedded assets, extractors and the error pages. It
+//! knows no capability; `app` puts the capabilities' routes together.
 
 pub mod api;
 pub mod assets;
 pub mod csrf;
+pub mod download;
 pub mod form;
 pub mod pages;
-pub mod xlsx;
 
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 
 use crate::auth::Ctx;
 use crate::db::Db;
@@ -38,11 +38,13 @@ impl Default for Config {
     }
 }
 
+/// What every handler is given: the database (and what higher layers keep per database
+/// in `Db::ext`) and the server's settings. It is defined here, below the pages, because
+/// every handler names it; the router that puts the capabilities together is `app`.
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
-    pub search: crate::agencies::search::SearchIndex,
 }
 
 impl AppState {
@@ -50,7 +52,6 @@ impl AppState {
         AppState {
             db,
             config: Arc::new(config),
-            search: Default::default(),
         }
     }
 }
@@ -58,50 +59,15 @@ impl AppState {
 /// The largest request body accepted (imports are the largest).
 pub const BODY_LIMIT: usize = 20 * 1024 * 1024;
 
-pub fn router(state: AppState) -> Router {
-    let pages = pages::routes()
-        .merge(crate::tenants::web::routes())
-        .merge(crate::audit::web::routes())
-        .merge(crate::agencies::web::routes())
-        .merge(crate::cases::web::routes())
-        .merge(crate::conferences::web::routes())
-        .merge(crate::network::web::routes())
-        .merge(crate::services::web::routes())
-        .merge(crate::network::survey::web::routes())
-        .fallback(page_not_found)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            csrf::session_layer,
-        ));
-    let api = api::routes()
-        .merge(crate::tenants::web::api_routes())
-        .merge(crate::audit::web::api_routes())
-        .merge(crate::agencies::api::routes())
-        .merge(crate::cases::api::routes())
-        .merge(crate::conferences::api::routes())
-        .merge(crate::network::api::routes())
-        .merge(crate::services::api::routes())
-        .merge(crate::network::survey::api::routes())
-        .fallback(api_not_found);
-    Router::new()
-        .route("/healthz", get(healthz))
-        .merge(assets::routes())
-        .merge(pages)
-        .nest("/api/v1", api)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn(security_headers))
-        .with_state(state)
-}
-
-async fn healthz(State(st): State<AppState>) -> Response {
+pub async fn healthz(State(st): State<AppState>) -> Response {
     match st.db.ping().await {
-        Ok(()) => Json(serde_json::json!({"status": "ok", "database": st.db.engine.as_str()}))
+        Ok(()) => Json(serde_json::json!({"status": "ok", "database": st.db.engine().as_str()}))
             .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({"status": "error", "database": st.db.engine.as_str()})),
+                Json(serde_json::json!({"status": "error", "database": st.db.engine().as_str()})),
             )
                 .into_response()
         }
@@ -109,7 +75,7 @@ async fn healthz(State(st): State<AppState>) -> Response {
 }
 
 /// Unknown pages keep the caller's navigation (the session layer ran).
-async fn page_not_found(
+pub async fn page_not_found(
     session: Option<axum::Extension<Session>>,
     uri: axum::extract::OriginalUri,
 ) -> Response {
@@ -121,12 +87,12 @@ async fn page_not_found(
 }
 
 /// Unknown routes under /api/v1 (the nested router sees the path without its prefix).
-async fn api_not_found() -> Response {
+pub async fn api_not_found() -> Response {
     api::ApiError(AppError::NotFound).into_response()
 }
 
 /// A strict Content-Security-Policy (no inline script or style anywhere) and friends.
-async fn security_headers(req: Request, next: Next) -> Response {
+pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(

@@ -707,7 +707,7 @@ async fn record_page_cache_follows_every_change(app: TestApp) {
     .fetch_one(&db.pool)
     .await
     .expect("a demo child with a referral, a consent and an optional service");
-    let hits = || db.records.hits();
+    let hits = || db.ext::<yorube::cases::store::RecordCache>().hits();
     assert_record_page_matches(db, &nurse, &id).await;
     let before = hits();
     assert_record_page_matches(db, &nurse, &id).await;

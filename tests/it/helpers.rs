@@ -1,5 +1,5 @@
+use yorube::app::{AppState, Config};
 use yorube::db::{Db, Engine};
-use yorube::web::{self, AppState, Config};
 
 pub const PW: &str = "test-Passw0rd-2026";
 
@@ -74,7 +74,7 @@ pub async fn spawn(engine: Engine) -> Option<TestApp> {
         .expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move {
-        axum::serve(listener, web::router(state))
+        axum::serve(listener, yorube::app::router(state))
             .await
             .expect("serve");
     });

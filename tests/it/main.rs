@@ -5,6 +5,7 @@
 mod helpers;
 mod agencies;
 mod api_auth;
+mod architecture;
 mod audit_chain;
 mod cases;
 mod cli;

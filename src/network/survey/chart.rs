@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use crate::cases::ecomap::{clean, esc};
+use crate::render::svg::{clean, esc};
 
 const W: f64 = 640.0;
 const LABEL_W: f64 = 230.0;

@@ -272,7 +272,7 @@ fn check_text(n: usize, q: &Question, v: &str, errs: &mut Vec<FieldError>) -> St
                 q.label
             ),
         ));
-    } else if let Some(m) = crate::agencies::model::unsafe_text(&v) {
+    } else if let Some(m) = crate::validate::unsafe_text(&v) {
         errs.push(FieldError::new(
             &field_name(&q.key),
             format!("問{n}「{}」: {m}", q.label),

@@ -25,12 +25,12 @@ fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-fn reader(ctx: &Ctx) -> AppResult<&str> {
+fn reader(ctx: &Ctx) -> AppResult<&crate::auth::TenantId> {
     policy::require(ctx, Action::ViewNetwork)?;
     ctx.tenant()
 }
 
-fn writer(ctx: &Ctx) -> AppResult<&str> {
+fn writer(ctx: &Ctx) -> AppResult<&crate::auth::TenantId> {
     policy::require(ctx, Action::ManageNetwork)?;
     ctx.tenant()
 }
@@ -262,7 +262,7 @@ pub async fn set_open(
     phase: Phase,
     open: bool,
 ) -> AppResult<()> {
-    let t = writer(ctx)?.to_string();
+    let t = writer(ctx)?.clone();
     let now = time::now_db();
     let mut tx = db.begin_write().await?;
     training_in_tenant(&mut tx, &t, training_id).await?;
@@ -334,7 +334,7 @@ pub async fn set_open(
 /// Issues a new link for a phase: the old one stops working at once (for a link that
 /// reached the wrong people). The phase stays open or closed as it was.
 pub async fn reissue(db: &Db, ctx: &Ctx, training_id: &str, phase: Phase) -> AppResult<()> {
-    let t = writer(ctx)?.to_string();
+    let t = writer(ctx)?.clone();
     let mut tx = db.begin_write().await?;
     training_in_tenant(&mut tx, &t, training_id).await?;
     let survey_id: String = sqlx::query_scalar(

@@ -539,8 +539,8 @@ async fn answers_xlsx(State(st): State<AppState>, a: Auth, Path(id): Path<String
         agg.respondents_post.to_string(),
         String::new(),
     ]);
-    let bytes = crate::web::xlsx::workbook(&[
-        crate::web::xlsx::Sheet {
+    let bytes = crate::render::xlsx::workbook(&[
+        crate::render::xlsx::Sheet {
             name: "集計",
             columns: &[
                 ("設問", 26.0),
@@ -552,7 +552,7 @@ async fn answers_xlsx(State(st): State<AppState>, a: Auth, Path(id): Path<String
             ],
             rows: summary,
         },
-        crate::web::xlsx::Sheet {
+        crate::render::xlsx::Sheet {
             name: "回答",
             columns: &widths,
             rows,
@@ -560,7 +560,7 @@ async fn answers_xlsx(State(st): State<AppState>, a: Auth, Path(id): Path<String
     ])
     .map_err(AppError::Internal)
     .page_err(&a)?;
-    Ok(crate::agencies::web::download(
+    Ok(crate::web::download::download(
         bytes,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         &format!("{}.xlsx", file_base(&training)),
@@ -589,7 +589,7 @@ async fn answers_csv(State(st): State<AppState>, a: Auth, Path(id): Path<String>
     let bytes = csv_bytes(&head, rows)
         .map_err(AppError::Internal)
         .page_err(&a)?;
-    Ok(crate::agencies::web::download(
+    Ok(crate::web::download::download(
         bytes,
         "text/csv; charset=utf-8",
         &format!("{}.csv", file_base(&training)),

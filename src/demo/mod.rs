@@ -1,6 +1,12 @@
 //! Demo data: two tenants (デモ市, デモ県) with one user per role, and `sysadmin`.
 //! Deterministic apart from ids and timestamps; running it again resets the demo.
 
+pub mod cases;
+pub mod conferences;
+pub mod network;
+pub mod services;
+pub mod survey;
+
 use crate::audit::{self, Entry};
 use crate::auth::{password, Ctx, Role};
 use crate::db::Db;
@@ -124,16 +130,16 @@ pub async fn run(db: &Db, password_in: Option<&str>) -> AppResult<DemoReport> {
                     .await?;
             ids.push((id, name));
         }
-        let staff = crate::demo_cases::Staff {
+        let staff = crate::demo::cases::Staff {
             nurse: ids[0].0.clone(),
             support_worker: ids[1].0.clone(),
             contractor: ids[2].0.clone(),
             names: [ids[0].1.clone(), ids[1].1.clone(), ids[2].1.clone()],
         };
         let n = if t.code == "demo-city" { 42 } else { 21 };
-        crate::demo_cases::load(&mut tx, &tenant_id, t.code, n, &staff).await?;
-        crate::demo_network::load(&mut tx, &tenant_id, t.code).await?;
-        crate::demo_conferences::load(&mut tx, &tenant_id, t.code).await?;
+        crate::demo::cases::load(&mut tx, &tenant_id, t.code, n, &staff).await?;
+        crate::demo::network::load(&mut tx, &tenant_id, t.code).await?;
+        crate::demo::conferences::load(&mut tx, &tenant_id, t.code).await?;
         audit::append(
             &mut tx,
             Entry::new(
@@ -216,8 +222,8 @@ struct DemoProgram {
     program: String,
 }
 
-const REGISTRY_CITY: &str = include_str!("../data/demo/agencies_demo_city.json");
-const REGISTRY_PREF: &str = include_str!("../data/demo/agencies_demo_pref.json");
+const REGISTRY_CITY: &str = include_str!("../../data/demo/agencies_demo_city.json");
+const REGISTRY_PREF: &str = include_str!("../../data/demo/agencies_demo_pref.json");
 
 /// Resets a demo tenant's agency registry: lists, agencies, scenes, programs, and
 /// links the tenant's partner user to the first hospital-like agency.
@@ -229,8 +235,8 @@ async fn registry(
     now: &str,
 ) -> AppResult<()> {
     use crate::agencies::{model, store};
-    crate::demo_cases::clear(tx, tenant_id).await?;
-    crate::demo_network::clear(tx, tenant_id).await?;
+    crate::demo::cases::clear(tx, tenant_id).await?;
+    crate::demo::network::clear(tx, tenant_id).await?;
     for table in [
         "agency_proposals",
         "import_batches",

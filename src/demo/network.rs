@@ -16,7 +16,7 @@ fn id() -> String {
 }
 
 pub async fn clear(tx: &mut Tx, tenant_id: &str) -> AppResult<()> {
-    crate::demo_services::clear(tx, tenant_id).await?;
+    crate::demo::services::clear(tx, tenant_id).await?;
     sqlx::query("UPDATE users SET contract_id = NULL WHERE tenant_id = $1")
         .bind(tenant_id)
         .execute(&mut **tx)
@@ -331,7 +331,7 @@ pub async fn load(tx: &mut Tx, tenant_id: &str, code: &str) -> AppResult<()> {
         .bind(&now)
         .execute(&mut **tx)
         .await?;
-    crate::demo_survey::load(tx, tenant_id, &training, today - Duration::days(20)).await?;
+    crate::demo::survey::load(tx, tenant_id, &training, today - Duration::days(20)).await?;
     // The contract with the NPO, its committee (年5回) and monthly reports.
     let committee = id();
     sqlx::query("INSERT INTO councils (id, tenant_id, name, kind, purpose, department, created_at, updated_at) VALUES ($1, $2, '自立支援事業 委員会', '委員会', '委託事業の運営状況を確認し、支援の質を高める（年5回）。', '保健予防課', $3, $3)")
@@ -388,6 +388,6 @@ pub async fn load(tx: &mut Tx, tenant_id: &str, code: &str) -> AppResult<()> {
         .execute(&mut **tx)
         .await?;
     }
-    crate::demo_services::load(tx, tenant_id, code, &contract).await?;
+    crate::demo::services::load(tx, tenant_id, code, &contract).await?;
     Ok(())
 }

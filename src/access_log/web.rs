@@ -6,7 +6,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::LogEntry;
+use super::store::LogEntry;
 use crate::web::api::{ApiAuth, ApiResult};
 use crate::web::pages::{render, Auth, Page, PageResult, WithCtx};
 use crate::web::AppState;
@@ -60,7 +60,7 @@ struct AuditPage {
 }
 
 async fn audit_page(State(st): State<AppState>, a: Auth, Query(c): Query<Cursor>) -> PageResult {
-    let entries = super::list(&st.db, &a.ctx, parse_cursor(&c), PAGE_SIZE)
+    let entries = super::store::list(&st.db, &a.ctx, parse_cursor(&c), PAGE_SIZE)
         .await
         .page_err(&a)?;
     let next = (entries.len() as i64 == PAGE_SIZE)
@@ -92,7 +92,7 @@ async fn api_audit(
     a: ApiAuth,
     Query(c): Query<Cursor>,
 ) -> ApiResult<Items> {
-    let items = super::list(&st.db, &a.ctx, parse_cursor(&c), PAGE_SIZE).await?;
+    let items = super::store::list(&st.db, &a.ctx, parse_cursor(&c), PAGE_SIZE).await?;
     let next_cursor = (items.len() as i64 == PAGE_SIZE)
         .then(|| items.last().map(|e| e.seq.to_string()))
         .flatten();

@@ -1,4 +1,6 @@
-//! Read-only SQLite connections for the hottest read path (a child's record page).
+//! SQLite's direct path: read-only rusqlite connections for the hottest read paths (a
+//! child's record page, the follow-up list), the read audits' write connection, and the
+//! background WAL checkpoints.
 //!
 //! sqlx runs each SQLite connection on its own worker thread and hands every query and
 //! every row across threads; on these machines that hand-over, not SQLite, was about
@@ -7,7 +9,7 @@
 //! (`SQLITE_OPEN_READ_ONLY`: it cannot write even by mistake), with its statements
 //! prepared once per connection. The SQL text is the same as on PostgreSQL.
 //!
-//! The same module holds the audit's direct write connection (`write`) and the
+//! The same type holds the audit's direct write connection (`write`) and the
 //! background WAL checkpoints (`start_checkpoints`).
 
 use std::path::PathBuf;
@@ -23,7 +25,7 @@ use crate::error::{AppError, AppResult};
 /// a time; a few more are kept for bursts).
 const IDLE_READERS: usize = 8;
 
-pub struct Readers {
+pub struct Direct {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
     /// The connection that checkpoints the WAL (see `start_checkpoints`).
@@ -43,9 +45,9 @@ const RESTART_AFTER_FRAMES: i64 = 16_000;
 /// the background checkpoints stop (SQLite's default is 1,000).
 pub const WAL_AUTOCHECKPOINT_PAGES: i64 = 100_000;
 
-impl Readers {
-    pub fn new(path: PathBuf) -> Readers {
-        Readers {
+impl Direct {
+    pub fn new(path: PathBuf) -> Direct {
+        Direct {
             path,
             idle: Mutex::new(vec![]),
             checkpointer: Mutex::new(None),
@@ -67,8 +69,8 @@ impl Readers {
             tick.tick().await;
             loop {
                 tick.tick().await;
-                let Some(readers) = me.upgrade() else { break };
-                let done = tokio::task::spawn_blocking(move || readers.checkpoint()).await;
+                let Some(direct) = me.upgrade() else { break };
+                let done = tokio::task::spawn_blocking(move || direct.checkpoint()).await;
                 if let Ok(Err(e)) = done {
                     tracing::warn!(error = %e, "WAL checkpoint failed");
                 }
@@ -147,7 +149,7 @@ impl Readers {
     }
 }
 
-impl Readers {
+impl Direct {
     /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`: it holds SQLite's write lock
     /// from its first statement, as `Db::begin_write` does) on this process's one
     /// direct write connection, off the async threads. Used by the audit's group commit,

@@ -1,0 +1,36 @@
+//! `yorube demo`: the demo tenants, users and data (made again when they exist).
+
+use clap::Args;
+
+use super::{cli_err, DbArgs};
+
+#[derive(Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// デモ用ログインのパスワード（省略時は生成して表示）
+    #[arg(long)]
+    password: Option<String>,
+}
+
+pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
+    let database = a.db.open().await?;
+    let report = crate::demo::run(&database, a.password.as_deref())
+        .await
+        .map_err(cli_err)?;
+    print(&report, None);
+    Ok(())
+}
+
+/// The demo's logins for the terminal.
+pub fn print(r: &crate::demo::DemoReport, url: Option<&str>) {
+    println!("デモデータを作成しました。");
+    if let Some(u) = url {
+        println!("URL: {u}");
+    }
+    println!("パスワード（全員共通）: {}", r.password);
+    println!("ログインID:");
+    for (login, role, name) in &r.logins {
+        println!("  {login:<28} {role}（{name}）");
+    }
+}

@@ -1,0 +1,94 @@
+//! `yorube serve`: the web server (and `--demo` to load the demo first).
+
+use std::net::SocketAddr;
+
+use anyhow::{bail, Context};
+use clap::Args;
+
+use super::{cli_err, DbArgs};
+use crate::web::{AppState, Config};
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// 待ち受けるアドレス
+    #[arg(long, env = "YORUBE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// 起動前にデモデータを作り直し、ログイン情報を表示する
+    #[arg(long)]
+    demo: bool,
+    /// デモのパスワード（--demo と併用。省略時は生成）
+    #[arg(long, env = "YORUBE_DEMO_PASSWORD")]
+    demo_password: Option<String>,
+    /// 無操作でログアウトするまでの分数
+    #[arg(long, env = "YORUBE_SESSION_IDLE_MINUTES", default_value_t = 30)]
+    session_idle_minutes: i64,
+    /// https で直接配信するとき、Cookie に常に Secure を付ける
+    #[arg(long, env = "YORUBE_SECURE_COOKIES")]
+    secure_cookies: bool,
+}
+
+pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
+    let listen = &a.listen;
+    let addr: SocketAddr = listen.parse().with_context(|| {
+        format!("待ち受けアドレス「{listen}」を解釈できません（例: 127.0.0.1:8080）")
+    })?;
+    if a.session_idle_minutes < 1 {
+        bail!("--session-idle-minutes は 1 以上にしてください");
+    }
+    let database = a.db.open().await?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("{addr} で待ち受けできません（既に使われていませんか）"))?;
+    let url = format!("http://{}/", listener.local_addr()?);
+    if a.demo {
+        let report = crate::demo::run(&database, a.demo_password.as_deref())
+            .await
+            .map_err(cli_err)?;
+        super::demo::print(&report, Some(&url));
+    }
+    let state = AppState::new(
+        database.clone(),
+        Config {
+            session_idle_minutes: a.session_idle_minutes,
+            force_secure_cookies: a.secure_cookies,
+        },
+    );
+    println!(
+        "yorube を起動しました: {url} （データベース: {}）",
+        database.engine().as_str()
+    );
+    // Keep the query planner's statistics fresh as data grows.
+    let db_for_stats = database.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        every.tick().await;
+        loop {
+            every.tick().await;
+            if let Err(e) = db_for_stats.optimize().await {
+                tracing::warn!(error = %e, "planner statistics refresh failed");
+            }
+        }
+    });
+    axum::serve(listener, crate::app::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
