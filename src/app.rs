@@ -23,7 +23,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::conferences::web::routes())
         .merge(crate::network::web::routes())
         .merge(crate::services::web::routes())
-        .merge(crate::network::survey::web::routes())
+        .merge(crate::surveys::web::routes())
+        .merge(crate::reports::web::routes())
         .fallback(web::page_not_found)
         .layer(CatchPanicLayer::custom(page_panic))
         .layer(middleware::from_fn_with_state(
@@ -38,7 +39,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::conferences::api::routes())
         .merge(crate::network::api::routes())
         .merge(crate::services::api::routes())
-        .merge(crate::network::survey::api::routes())
+        .merge(crate::surveys::api::routes())
+        .merge(crate::reports::api::routes())
         .fallback(web::api_not_found)
         .layer(CatchPanicLayer::custom(api_panic));
     Router::new()

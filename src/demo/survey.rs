@@ -9,7 +9,7 @@ use chrono::{Duration, NaiveDate, TimeZone};
 use crate::auth::sha256_hex;
 use crate::db::{insert_many, Tx, Val};
 use crate::error::AppResult;
-use crate::network::survey::model::{Phase, QuestionSet, Response};
+use crate::surveys::model::{Phase, QuestionSet, Response};
 use crate::time;
 
 /// Each key repeated its count of times, e.g. [("1", 2), ("2", 1)] → 1, 1, 2.
@@ -63,7 +63,7 @@ pub async fn load(
         (Phase::Pre, at(9, 0), at(14, 0)),
         (Phase::Post, at(16, 25), at(23, 0)),
     ] {
-        let token = crate::network::survey::store::new_token();
+        let token = crate::surveys::store::new_token();
         sqlx::query("INSERT INTO training_survey_links (survey_id, phase, tenant_id, token, token_hash, is_open, opened_at, closed_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $7)")
             .bind(&survey)
             .bind(phase.as_str())

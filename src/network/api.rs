@@ -1,4 +1,5 @@
-//! JSON API of the collaboration network (same policy as the pages).
+//! JSON API of the collaboration network (same policy as the pages). The contracts'
+//! monthly reports are `reports::api`.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -8,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::store::{
     self, ActionItem, Contract, ContractInput, Council, CouncilDetail, CouncilInput, Goals,
-    GoalsInput, Meeting, MeetingInput, MeetingRecord, MeetingSummary, MemberInput, Report,
-    ReportInput, Training, TrainingInput,
+    GoalsInput, Meeting, MeetingInput, MeetingRecord, MeetingSummary, MemberInput, Training,
+    TrainingInput,
 };
 use crate::web::api::{ApiAuth, ApiError, ApiJson, ApiResult};
 use crate::web::AppState;
@@ -29,9 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/trainings/{id}", get(training).patch(update_training))
         .route("/contracts", get(contracts).post(create_contract))
         .route("/contracts/{id}", get(contract))
-        .route("/contracts/{id}/reports", get(reports).post(draft_report))
-        .route("/reports/{id}", axum::routing::patch(save_report))
-        .route("/reports/{id}/decision", post(decide_report))
+    // The contracts' monthly reports are reports::api.
 }
 
 #[derive(Serialize)]
@@ -236,63 +235,4 @@ async fn create_contract(
     ApiJson(c): ApiJson<ContractInput>,
 ) -> Result<(StatusCode, Json<IdOut>), ApiError> {
     Ok(created(store::create_contract(&st.db, &a.ctx, &c).await?))
-}
-
-async fn reports(
-    State(st): State<AppState>,
-    a: ApiAuth,
-    Path(id): Path<String>,
-) -> ApiResult<Items<Report>> {
-    Ok(items(store::reports(&st.db, &a.ctx, &id).await?))
-}
-
-#[derive(Deserialize)]
-struct Month {
-    month: String,
-}
-
-async fn draft_report(
-    State(st): State<AppState>,
-    a: ApiAuth,
-    Path(id): Path<String>,
-    ApiJson(m): ApiJson<Month>,
-) -> Result<(StatusCode, Json<IdOut>), ApiError> {
-    Ok(created(
-        store::draft_report(&st.db, &a.ctx, &id, &m.month).await?,
-    ))
-}
-
-#[derive(Deserialize)]
-struct ReportSave {
-    #[serde(flatten)]
-    r: ReportInput,
-    #[serde(default)]
-    submit: bool,
-}
-
-async fn save_report(
-    State(st): State<AppState>,
-    a: ApiAuth,
-    Path(id): Path<String>,
-    ApiJson(r): ApiJson<ReportSave>,
-) -> Result<StatusCode, ApiError> {
-    store::save_report(&st.db, &a.ctx, &id, &r.r, r.submit).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize)]
-struct Decision {
-    approve: bool,
-    #[serde(default)]
-    reason: String,
-}
-
-async fn decide_report(
-    State(st): State<AppState>,
-    a: ApiAuth,
-    Path(id): Path<String>,
-    ApiJson(d): ApiJson<Decision>,
-) -> Result<StatusCode, ApiError> {
-    store::decide_report(&st.db, &a.ctx, &id, d.approve, &d.reason).await?;
-    Ok(StatusCode::NO_CONTENT)
 }

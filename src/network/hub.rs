@@ -3,91 +3,12 @@
 //! from the hub weighted by referrals and scene participation, edges between agencies
 //! for shared scenes and councils, and agencies with no link yet listed apart.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use sqlx::Row;
-
-use crate::auth::Ctx;
-use crate::db::Db;
-use crate::error::AppResult;
 use crate::render::svg::{esc, field_colors, FIELD_ORDER};
 
-#[derive(Debug, Clone, Default)]
-pub struct NetAgency {
-    pub id: String,
-    pub name: String,
-    pub field: String,
-    /// Referrals sent to this agency.
-    pub referrals: i64,
-    pub scenes: Vec<String>,
-    pub councils: Vec<String>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct Network {
-    pub hub: Option<NetAgency>,
-    pub hub_people: String,
-    pub agencies: Vec<NetAgency>,
-}
-
-/// Gathers the tenant's network (the caller must be allowed ViewNetwork).
-pub async fn load(db: &Db, ctx: &Ctx) -> AppResult<Network> {
-    crate::auth::policy::require(ctx, crate::auth::Action::ViewNetwork)?;
-    let t = ctx.tenant()?;
-    let rows = sqlx::query("SELECT id, name, field FROM agencies WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY sort_key").bind(t).fetch_all(&db.pool).await?;
-    let mut by_id: HashMap<String, NetAgency> = rows
-        .iter()
-        .map(|r| {
-            let id: String = r.get("id");
-            (
-                id.clone(),
-                NetAgency {
-                    id,
-                    name: r.get("name"),
-                    field: r.get("field"),
-                    ..Default::default()
-                },
-            )
-        })
-        .collect();
-    for r in sqlx::query(
-        "SELECT agency_id, COUNT(*) AS n FROM referrals WHERE tenant_id = $1 GROUP BY agency_id",
-    )
-    .bind(t)
-    .fetch_all(&db.pool)
-    .await?
-    {
-        if let Some(a) = by_id.get_mut(r.get::<String, _>("agency_id").as_str()) {
-            a.referrals = r.get("n");
-        }
-    }
-    for r in sqlx::query("SELECT x.agency_id, s.name FROM agency_scenes x JOIN scenes s ON s.id = x.scene_id WHERE x.tenant_id = $1").bind(t).fetch_all(&db.pool).await? {
-        if let Some(a) = by_id.get_mut(r.get::<String, _>("agency_id").as_str()) {
-            a.scenes.push(r.get("name"));
-        }
-    }
-    for r in sqlx::query("SELECT m.agency_id, c.name FROM council_members m JOIN councils c ON c.id = m.council_id WHERE m.tenant_id = $1 AND m.agency_id IS NOT NULL").bind(t).fetch_all(&db.pool).await? {
-        if let Some(a) = by_id.get_mut(r.get::<String, _>("agency_id").as_str()) {
-            let c: String = r.get("name");
-            if !a.councils.contains(&c) {
-                a.councils.push(c);
-            }
-        }
-    }
-    let goal = sqlx::query("SELECT hub_agency_id, hub_people FROM collaboration_goals WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1").bind(t).fetch_optional(&db.pool).await?;
-    let (hub_id, hub_people): (Option<String>, String) = goal
-        .map(|g| (g.get("hub_agency_id"), g.get("hub_people")))
-        .unwrap_or_default();
-    let hub = hub_id.and_then(|h| by_id.remove(&h));
-    let mut agencies: Vec<NetAgency> = by_id.into_values().collect();
-    agencies.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Network {
-        hub,
-        hub_people,
-        agencies,
-    })
-}
+pub use super::store::hub::{load, NetAgency, Network};
 
 fn field_rank(f: &str) -> usize {
     FIELD_ORDER

@@ -5,5 +5,4 @@ pub mod api;
 pub mod hub;
 pub mod model;
 pub mod store;
-pub mod survey;
 pub mod web;

@@ -1,6 +1,6 @@
 //! Collaboration network rules (no I/O): council kinds, the agenda timeline that must
 //! fit the meeting, the guide's 構成員選定のポイント (composition check), the training
-//! case scenarios, monthly report months inside a contract.
+//! case scenarios, months inside a contract, yen.
 
 use serde::{Deserialize, Serialize};
 
@@ -204,21 +204,6 @@ pub const SERVICES: [&str; 6] = [
 /// Whether `month` (YYYY-MM) falls inside a contract period.
 pub fn month_in(month: &str, from: &str, to: &str) -> bool {
     month.len() == 7 && month >= &from[..7.min(from.len())] && month <= &to[..7.min(to.len())]
-}
-
-pub const REPORT_STATUSES: [(&str, &str); 4] = [
-    ("draft", "下書き"),
-    ("submitted", "提出済"),
-    ("approved", "承認済"),
-    ("returned", "差し戻し"),
-];
-
-pub fn report_status_label(s: &str) -> &'static str {
-    REPORT_STATUSES
-        .iter()
-        .find(|(k, _)| *k == s)
-        .map(|(_, l)| *l)
-        .unwrap_or("")
 }
 
 /// Yen with thousands separators: 5,496,000円.

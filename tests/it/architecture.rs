@@ -380,7 +380,7 @@ const TENANT_FILTER_EXCEPTIONS: &[(&str, &str, &str)] = &[
         "as above: the user was read with get_user first",
     ),
     (
-        "src/network/survey/store.rs",
+        "src/surveys/store.rs",
         "FROM training_survey_links WHERE token_hash",
         "a public answer link: the token is the only key there is; its survey's tenant is read from it",
     ),

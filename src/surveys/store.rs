@@ -11,9 +11,9 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use super::model::{self, Aggregate, Answered, Phase, QuestionSet, Response};
+use super::model::{self, Aggregate, Answered, Phase, QuestionSet, Response, Sent};
 use crate::audit::{self, Entry};
-use crate::auth::{policy, sha256_hex, Action, Ctx};
+use crate::auth::{policy, sha256_hex, Action, Ctx, Role, Tenancy, TenantId};
 use crate::db::{Db, Tx};
 use crate::error::AppResult;
 use crate::{time, AppError};
@@ -25,12 +25,12 @@ fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-fn reader(ctx: &Ctx) -> AppResult<&crate::auth::TenantId> {
+fn reader(ctx: &Ctx) -> AppResult<&TenantId> {
     policy::require(ctx, Action::ViewNetwork)?;
     ctx.tenant()
 }
 
-fn writer(ctx: &Ctx) -> AppResult<&crate::auth::TenantId> {
+fn writer(ctx: &Ctx) -> AppResult<&TenantId> {
     policy::require(ctx, Action::ManageNetwork)?;
     ctx.tenant()
 }
@@ -124,10 +124,10 @@ impl Survey {
     }
 }
 
-async fn training_in_tenant(conn: &mut crate::db::Conn, tenant: &str, id: &str) -> AppResult<()> {
+async fn training_in_tenant(conn: &mut crate::db::Conn, t: &TenantId, id: &str) -> AppResult<()> {
     sqlx::query("SELECT id FROM trainings WHERE id = $1 AND tenant_id = $2")
         .bind(id)
-        .bind(tenant)
+        .bind(t)
         .fetch_optional(&mut *conn)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -169,8 +169,8 @@ pub async fn get(db: &Db, ctx: &Ctx, training_id: &str) -> AppResult<Survey> {
             links,
         });
     };
-    let survey_id: String = row.get("id");
-    let questions = QuestionSet::parse(row.get::<String, _>("questions").as_str())
+    let survey_id: String = row.try_get("id")?;
+    let questions = QuestionSet::parse(row.try_get::<String, _>("questions")?.as_str())
         .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
     let rows = sqlx::query(
         "SELECT l.phase, l.token, l.is_open, l.opened_at, l.closed_at, \
@@ -182,23 +182,23 @@ pub async fn get(db: &Db, ctx: &Ctx, training_id: &str) -> AppResult<Survey> {
     .fetch_all(&mut *conn)
     .await?;
     for r in rows {
-        let Some(p) = Phase::parse(r.get::<String, _>("phase").as_str()) else {
+        let Some(p) = Phase::parse(r.try_get::<String, _>("phase")?.as_str()) else {
             continue;
         };
         let l = &mut links[if p == Phase::Pre { 0 } else { 1 }];
-        let opened_at: Option<String> = r.get("opened_at");
-        let open = r.get::<i64, _>("is_open") == 1;
+        let opened_at: Option<String> = r.try_get("opened_at")?;
+        let open = r.try_get::<i64, _>("is_open")? == 1;
         (l.status, l.status_label) = match (open, opened_at.is_some()) {
             (true, _) => ("open", "受付中"),
             (false, true) => ("closed", "締め切り"),
             (false, false) => ("not_started", "未開始"),
         };
         if manage && opened_at.is_some() {
-            l.path = Some(format!("/s/{}", r.get::<String, _>("token")));
+            l.path = Some(format!("/s/{}", r.try_get::<String, _>("token")?));
         }
         l.opened_at = opened_at;
-        l.closed_at = r.get("closed_at");
-        l.answers = r.get("answers");
+        l.closed_at = r.try_get("closed_at")?;
+        l.answers = r.try_get("answers")?;
     }
     Ok(Survey {
         training_id: training_id.to_string(),
@@ -219,7 +219,7 @@ fn not_started(phase: Phase) -> AppError {
 }
 
 /// Creates the survey (with the default question set) and both links, once.
-async fn ensure(tx: &mut Tx, tenant: &str, training_id: &str, now: &str) -> AppResult<String> {
+async fn ensure(tx: &mut Tx, tenant: &TenantId, training_id: &str, now: &str) -> AppResult<String> {
     if let Some(id) = sqlx::query_scalar::<_, String>(
         "SELECT id FROM training_surveys WHERE training_id = $1 AND tenant_id = $2",
     )
@@ -373,7 +373,8 @@ pub async fn reissue(db: &Db, ctx: &Ctx, training_id: &str, phase: Phase) -> App
 #[derive(Debug, Clone)]
 pub struct PublicSurvey {
     pub survey_id: String,
-    pub tenant_id: String,
+    /// The link's tenant, as the link names it.
+    pub tenant: TenantId,
     pub tenant_name: String,
     pub training_title: String,
     pub training_date: String,
@@ -384,11 +385,11 @@ pub struct PublicSurvey {
 }
 
 /// The tenant's 分野 list (the registry's, else the default list).
-async fn tenant_fields(conn: &mut crate::db::Conn, tenant: &str) -> AppResult<Vec<String>> {
+async fn tenant_fields(conn: &mut crate::db::Conn, t: &TenantId) -> AppResult<Vec<String>> {
     let fields: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM agency_fields WHERE tenant_id = $1 ORDER BY position, name",
     )
-    .bind(tenant)
+    .bind(t)
     .fetch_all(&mut *conn)
     .await?;
     Ok(if fields.is_empty() {
@@ -422,40 +423,51 @@ pub async fn public_link(db: &Db, token: &str) -> AppResult<Option<PublicSurvey>
     else {
         return Ok(None);
     };
-    let Some(phase) = Phase::parse(r.get::<String, _>("phase").as_str()) else {
+    let Some(phase) = Phase::parse(r.try_get::<String, _>("phase")?.as_str()) else {
         return Ok(None);
     };
-    let tenant_id: String = r.get("tenant_id");
-    let fields = tenant_fields(&mut conn, &tenant_id).await?;
+    let tenant_name: String = r.try_get("tenant_name")?;
+    // The respondent has no account: the link's tenant, looked up by its token, is
+    // the tenant they answer in (as the CLI acts in a tenant it looked up).
+    let tenant = Ctx::system_in(
+        Role::Partner,
+        Tenancy {
+            id: r.try_get("tenant_id")?,
+            code: String::new(),
+            name: tenant_name.clone(),
+        },
+    )
+    .tenant()?
+    .clone();
+    let fields = tenant_fields(&mut conn, &tenant).await?;
     Ok(Some(PublicSurvey {
-        survey_id: r.get("survey_id"),
-        tenant_name: r.get("tenant_name"),
-        training_title: r.get("title"),
-        training_date: r.get("date"),
+        survey_id: r.try_get("survey_id")?,
+        tenant_name,
+        training_title: r.try_get("title")?,
+        training_date: r.try_get("date")?,
         phase,
-        questions: QuestionSet::parse(r.get::<String, _>("questions").as_str())
+        questions: QuestionSet::parse(r.try_get::<String, _>("questions")?.as_str())
             .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?,
         fields,
-        tenant_id,
+        tenant,
     }))
 }
 
 /// Saves one anonymous answer through a link. Every value is checked first (nothing is
 /// saved when one is wrong); the link must still be open when the answer is written
 /// (NotFound otherwise), and a phase takes at most MAX_ANSWERS answers.
-pub async fn submit(db: &Db, token: &str, pairs: &[(String, String)]) -> AppResult<()> {
+pub async fn submit(db: &Db, token: &str, sent: &Sent) -> AppResult<()> {
     let token = canonical_token(token).ok_or(AppError::NotFound)?;
     let s = public_link(db, &token).await?.ok_or(AppError::NotFound)?;
-    let field = crate::web::form::one(pairs, "field");
     let mut errs = vec![];
-    let field = match model::check_field(&field, &s.fields) {
+    let field = match model::check_field(&sent.field, &s.fields) {
         Ok(f) => f,
         Err(e) => {
             errs.push(e);
             String::new()
         }
     };
-    let response = match model::read_answer(&s.questions, s.phase, pairs) {
+    let response = match model::read_answer(&s.questions, s.phase, sent) {
         Ok(r) => Some(r),
         Err(e) => {
             errs.extend(e);
@@ -479,7 +491,7 @@ pub async fn submit(db: &Db, token: &str, pairs: &[(String, String)]) -> AppResu
         "SELECT COUNT(*) FROM training_survey_answers WHERE survey_id = $1 AND tenant_id = $2 AND phase = $3",
     )
     .bind(&s.survey_id)
-    .bind(&s.tenant_id)
+    .bind(&s.tenant)
     .bind(s.phase.as_str())
     .fetch_one(&mut *tx)
     .await?;
@@ -491,7 +503,7 @@ pub async fn submit(db: &Db, token: &str, pairs: &[(String, String)]) -> AppResu
     let id = new_id();
     sqlx::query("INSERT INTO training_survey_answers (id, tenant_id, survey_id, phase, field, answers, submitted_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(&id)
-        .bind(&s.tenant_id)
+        .bind(&s.tenant)
         .bind(&s.survey_id)
         .bind(s.phase.as_str())
         .bind(&field)
@@ -503,7 +515,7 @@ pub async fn submit(db: &Db, token: &str, pairs: &[(String, String)]) -> AppResu
         tx,
         Entry::anonymous(
             "アンケート回答者（無記名）",
-            Some(&s.tenant_id),
+            Some(s.tenant.as_str()),
             "training_survey.answer",
             "training_survey",
             &s.survey_id,
@@ -539,18 +551,22 @@ pub async fn answers(
         .bind(t)
         .fetch_all(&db.pool)
         .await?;
-    let answers = rows
-        .iter()
-        .filter_map(|r| {
-            Some(StoredAnswer {
-                id: r.get("id"),
-                phase: Phase::parse(r.get::<String, _>("phase").as_str())?,
-                field: r.get("field"),
-                response: serde_json::from_str(r.get::<String, _>("answers").as_str()).ok()?,
-                submitted_at: r.get("submitted_at"),
-            })
-        })
-        .collect();
+    let mut answers = vec![];
+    for r in &rows {
+        let Some(phase) = Phase::parse(r.try_get::<String, _>("phase")?.as_str()) else {
+            continue;
+        };
+        let Ok(response) = serde_json::from_str(r.try_get::<String, _>("answers")?.as_str()) else {
+            continue;
+        };
+        answers.push(StoredAnswer {
+            id: r.try_get("id")?,
+            phase,
+            field: r.try_get("field")?,
+            response,
+            submitted_at: r.try_get("submitted_at")?,
+        });
+    }
     Ok((survey, answers))
 }
 

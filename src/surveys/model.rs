@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::FieldError;
 
 /// The default question set, modelled on the guide's 熊本県の研修会.
-pub const DEFAULT_SET: &str = include_str!("../../../data/surveys/training_default.json");
+pub const DEFAULT_SET: &str = include_str!("../../data/surveys/training_default.json");
 
 /// Longest free text accepted (characters).
 pub const MAX_TEXT: usize = 2000;
@@ -243,6 +243,27 @@ impl Response {
     }
 }
 
+/// What a respondent sent: the optional 分野, and by form field name (`q_KEY`,
+/// `q_KEY_other`) the values in the order sent. The answer page's form gives it
+/// (`surveys::web`); `read_answer` checks it.
+#[derive(Debug, Clone, Default)]
+pub struct Sent {
+    pub field: String,
+    pub values: BTreeMap<String, Vec<String>>,
+}
+
+impl Sent {
+    /// Every value sent under `name`.
+    pub fn all(&self, name: &str) -> &[String] {
+        self.values.get(name).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The first value sent under `name`, or "".
+    pub fn first(&self, name: &str) -> &str {
+        self.all(name).first().map(String::as_str).unwrap_or("")
+    }
+}
+
 /// Form field names: `q_KEY` (repeated for check boxes), `q_KEY_other` for 「その他」.
 pub fn field_name(question: &str) -> String {
     format!("q_{question}")
@@ -281,19 +302,19 @@ fn check_text(n: usize, q: &Question, v: &str, errs: &mut Vec<FieldError>) -> St
     v
 }
 
-/// Reads one answer to the questions of `phase` from form pairs, checking every value:
+/// Reads one answer to the questions of `phase` from what was sent, checking every value:
 /// an option that is not offered, two options for a single-choice question, an answer
 /// to a question this phase does not ask, a missing required answer or an overlong
 /// text is refused with a Japanese message naming the question (問1 …).
 pub fn read_answer(
     set: &QuestionSet,
     phase: Phase,
-    pairs: &[(String, String)],
+    sent: &Sent,
 ) -> Result<Response, Vec<FieldError>> {
     let mut errs = vec![];
     let mut out = Response::default();
     let asked: Vec<&Question> = set.for_phase(phase).collect();
-    for (name, _) in pairs {
+    for name in sent.values.keys() {
         if let Some(rest) = name.strip_prefix("q_") {
             let known = asked
                 .iter()
@@ -312,10 +333,10 @@ pub fn read_answer(
     for (i, q) in asked.iter().enumerate() {
         let n = i + 1;
         let name = field_name(&q.key);
-        let values: Vec<&str> = pairs
+        let values: Vec<&str> = sent
+            .all(&name)
             .iter()
-            .filter(|(k, _)| *k == name)
-            .map(|(_, v)| v.trim())
+            .map(|v| v.trim())
             .filter(|v| !v.is_empty())
             .collect();
         match q.kind {
@@ -371,10 +392,10 @@ pub fn read_answer(
                     ));
                     continue;
                 }
-                let other_values: Vec<&str> = pairs
+                let other_values: Vec<&str> = sent
+                    .all(&other_name(&q.key))
                     .iter()
-                    .filter(|(k, _)| *k == other_name(&q.key))
-                    .map(|(_, v)| v.as_str())
+                    .map(String::as_str)
                     .collect();
                 if let Some(other) = q.options.iter().find(|c| c.other) {
                     let text =
@@ -649,11 +670,20 @@ pub fn aggregate(set: &QuestionSet, answers: &[Answered], fields: &[String]) -> 
 mod tests {
     use super::*;
 
-    fn p(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+    /// What the answer form gives for these name/value pairs.
+    fn p(items: &[(&str, &str)]) -> Sent {
+        let mut s = Sent::default();
+        for (k, v) in items {
+            if *k == "field" {
+                s.field = v.to_string();
+            } else {
+                s.values
+                    .entry(k.to_string())
+                    .or_default()
+                    .push(v.to_string());
+            }
+        }
+        s
     }
 
     #[test]
