@@ -3,8 +3,8 @@
 //! apart from ids; dates are relative to the day the demo is loaded.
 
 use chrono::{Duration, NaiveDate};
-use sqlx::Row;
 
+use crate::auth::TenantId;
 use crate::cases::model;
 use crate::cases::store::columns;
 use crate::db::{insert_many, Tx, Val};
@@ -180,7 +180,7 @@ pub struct Staff {
 }
 
 /// Removes a tenant's casework (the demo reset; never used on real tenants).
-pub async fn clear(tx: &mut Tx, tenant_id: &str) -> AppResult<()> {
+pub async fn clear(tx: &mut Tx, tenant_id: &TenantId) -> AppResult<()> {
     // Case conferences are meetings of a child (removed with the child, explicitly here).
     for sql in [
         "DELETE FROM conference_participants WHERE tenant_id = $1",
@@ -214,19 +214,16 @@ pub async fn clear(tx: &mut Tx, tenant_id: &str) -> AppResult<()> {
 /// Loads `n` demo children into a tenant inside the demo transaction.
 pub async fn load(
     tx: &mut Tx,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     code: &str,
     n: usize,
     staff: &Staff,
 ) -> AppResult<()> {
     clear(tx, tenant_id).await?;
-    let agencies: Vec<(String, String, String)> = sqlx::query("SELECT id, name, field FROM agencies WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY sort_key")
+    let agencies: Vec<(String, String, String)> = sqlx::query_as("SELECT id, name, field FROM agencies WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY sort_key")
         .bind(tenant_id)
         .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(|r| (r.get("id"), r.get("name"), r.get("field")))
-        .collect();
+        .await?;
     let by_field = |f: &str| -> Vec<(String, String, String)> {
         agencies.iter().filter(|a| a.2 == f).cloned().collect()
     };
