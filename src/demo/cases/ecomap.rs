@@ -44,7 +44,7 @@ pub(super) fn nodes(rows: &mut Rows, l: &Load<'_>, c: &Child<'_>, ag: &Agencies)
     node(
         None,
         "",
-        &mother,
+        mother,
         "母",
         "毎日",
         "通院の付き添い、服薬管理",
@@ -62,7 +62,7 @@ pub(super) fn nodes(rows: &mut Rows, l: &Load<'_>, c: &Child<'_>, ag: &Agencies)
         2,
     );
     node(
-        Some(&hospital),
+        Some(hospital),
         &hospital.1,
         "主治医",
         "小児科",
@@ -72,7 +72,7 @@ pub(super) fn nodes(rows: &mut Rows, l: &Load<'_>, c: &Child<'_>, ag: &Agencies)
         3,
     );
     node(
-        Some(&school_agency),
+        Some(school_agency),
         &school_agency.1,
         "担任・養護教諭",
         "",

@@ -77,8 +77,6 @@ pub async fn clear(tx: &mut Tx, tenant_id: &TenantId) -> AppResult<()> {
     Ok(())
 }
 
-/// Loads `n` demo children into a tenant inside the demo transaction.
-
 /// An agency as the demo picks it: (id, name, field).
 type Agency = (String, String, String);
 
