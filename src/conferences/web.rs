@@ -3,8 +3,9 @@
 //! minutes, decisions, outcomes, 「支援計画に反映」) and its A4 print.
 
 use askama::Template;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -18,8 +19,9 @@ use super::store::{
 use crate::auth::{policy, Action};
 use crate::cases::model::consent_item_label;
 use crate::error::FieldError;
-use crate::network::web::{meeting_from_form, seg_rows, AgendaRow, SegRow};
-use crate::web::form::{many, one, pairs, Opt};
+use crate::network::model::Segment;
+use crate::network::web::{seg_rows, AgendaRow, SegRow};
+use crate::web::form::{Form, Opt, Query};
 use crate::web::pages::{render_status, Auth, Page, PageResult, WithCtx};
 use crate::web::AppState;
 use crate::AppError;
@@ -60,7 +62,146 @@ struct Done {
     rev: Option<i64>,
 }
 
+/// A checkbox's value: ticked when it is 1, on or true.
+fn on(value: &Option<String>) -> bool {
+    matches!(value.as_deref(), Some("1" | "on" | "true"))
+}
+
 // ---------------------------------------------------------------- plan a conference
+
+/// The planning form: the meeting's date, time, length, place and purpose, and the
+/// agenda rows `seg_start_{i}`, `seg_minutes_{i}`, `seg_title_{i}`, `seg_presenter_{i}`
+/// (i from 0 to 19, as the form numbers them).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PlanForm {
+    title: String,
+    date: String,
+    time: String,
+    duration_minutes: String,
+    place: String,
+    online: Option<String>,
+    purpose: String,
+    /// The agenda rows (and whatever else was sent, such as the CSRF token).
+    #[serde(flatten)]
+    rest: BTreeMap<String, String>,
+}
+
+impl PlanForm {
+    /// The conference as typed, with the messages for agenda rows that cannot be read
+    /// (a row with nothing in it is left out).
+    fn input(&self) -> (ConferenceInput, Vec<FieldError>) {
+        let field = |name: String| self.rest.get(&name).cloned().unwrap_or_default();
+        let mut errs = vec![];
+        let mut agenda = vec![];
+        for i in 0..20 {
+            let start = field(format!("seg_start_{i}"));
+            let minutes = field(format!("seg_minutes_{i}"));
+            let title = field(format!("seg_title_{i}"));
+            if start.trim().is_empty() && minutes.trim().is_empty() && title.trim().is_empty() {
+                continue;
+            }
+            let offset = crate::network::model::parse_hm(&start);
+            let mins = crate::text::nfkc(minutes.trim()).parse::<i64>().ok();
+            if offset.is_none() || mins.is_none() {
+                errs.push(FieldError::new(
+                    "agenda",
+                    format!(
+                        "議題 {} の開始（0:05 の形）と時間（分）を入力してください。",
+                        i + 1
+                    ),
+                ));
+            }
+            agenda.push(Segment {
+                offset: offset.unwrap_or(0),
+                minutes: mins.unwrap_or(0),
+                title,
+                presenter: field(format!("seg_presenter_{i}")),
+            });
+        }
+        let c = ConferenceInput {
+            title: self.title.clone(),
+            date: self.date.clone(),
+            time: self.time.clone(),
+            duration_minutes: crate::text::nfkc(self.duration_minutes.trim())
+                .parse()
+                .unwrap_or(0),
+            place: self.place.clone(),
+            online: on(&self.online),
+            agenda: Some(agenda),
+            purpose: self.purpose.clone(),
+            participants: vec![],
+        };
+        (c, errs)
+    }
+}
+
+/// One participant added on the conference page (staff, family or an agency).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ParticipantForm {
+    kind: String,
+    /// Empty (the select left unchosen) reads as none.
+    user_id: Option<String>,
+    agency_id: Option<String>,
+    name: String,
+}
+
+impl From<ParticipantForm> for ParticipantInput {
+    fn from(f: ParticipantForm) -> ParticipantInput {
+        ParticipantInput {
+            kind: f.kind,
+            user_id: f.user_id,
+            agency_id: f.agency_id,
+            name: f.name,
+        }
+    }
+}
+
+/// Attendance (the participants ticked), minutes and decisions.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RecordForm {
+    attended: Vec<String>,
+    minutes: String,
+    decisions: String,
+}
+
+impl From<RecordForm> for ConferenceRecord {
+    fn from(f: RecordForm) -> ConferenceRecord {
+        ConferenceRecord {
+            attended: Some(f.attended),
+            minutes: Some(f.minutes),
+            decisions: Some(f.decisions),
+        }
+    }
+}
+
+/// An outcome: what to do, who, by when.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct OutcomeForm {
+    description: String,
+    owner: String,
+    due_date: String,
+}
+
+impl From<OutcomeForm> for OutcomeInput {
+    fn from(f: OutcomeForm) -> OutcomeInput {
+        OutcomeInput {
+            description: f.description,
+            owner: f.owner,
+            due_date: f.due_date,
+        }
+    }
+}
+
+/// An outcome done, or open again (`status=open`).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct OutcomeStatusForm {
+    status: String,
+}
 
 #[derive(Template)]
 #[template(path = "conferences/form.html")]
@@ -118,21 +259,9 @@ async fn create(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Form(f): Form<PlanForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    let (m, form_errs) = meeting_from_form(&p);
-    let c = ConferenceInput {
-        title: m.title,
-        date: m.date,
-        time: m.time,
-        duration_minutes: m.duration_minutes,
-        place: m.place,
-        online: m.online,
-        agenda: Some(m.agenda),
-        purpose: one(&p, "purpose"),
-        participants: vec![],
-    };
+    let (c, form_errs) = f.input();
     let res = if form_errs.is_empty() {
         store::create(&st.db, &a.ctx, &id, &c).await
     } else {
@@ -210,8 +339,8 @@ async fn view(
                 selected: false,
             })
             .collect();
-        let t = a.ctx.tenant().page_err(a)?.to_string();
-        let ix = crate::agencies::search::index(&st.db, &t)
+        let t = a.ctx.tenant().page_err(a)?;
+        let ix = crate::agencies::search::index(&st.db, t)
             .await
             .page_err(a)?;
         let others = ix
@@ -349,14 +478,9 @@ async fn record(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Form(f): Form<RecordForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    let rec = ConferenceRecord {
-        attended: Some(many(&p, "attended")),
-        minutes: Some(one(&p, "minutes")),
-        decisions: Some(one(&p, "decisions")),
-    };
+    let rec = ConferenceRecord::from(f);
     let res = store::record(&st.db, &a.ctx, &id, &rec)
         .await
         .map(|_| "done=record".to_string());
@@ -367,16 +491,9 @@ async fn participant_add(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Form(f): Form<ParticipantForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    let kind = one(&p, "kind");
-    let input = ParticipantInput {
-        user_id: Some(one(&p, "user_id")).filter(|s| !s.is_empty()),
-        agency_id: Some(one(&p, "agency_id")).filter(|s| !s.is_empty()),
-        name: one(&p, "name"),
-        kind,
-    };
+    let input = ParticipantInput::from(f);
     let res = store::add_participant(&st.db, &a.ctx, &id, &input)
         .await
         .map(|_| "done=participant".to_string());
@@ -398,14 +515,9 @@ async fn outcome_add(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Form(f): Form<OutcomeForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    let o = OutcomeInput {
-        description: one(&p, "description"),
-        owner: one(&p, "owner"),
-        due_date: one(&p, "due_date"),
-    };
+    let o = OutcomeInput::from(f);
     let res = store::add_outcome(&st.db, &a.ctx, &id, &o)
         .await
         .map(|_| "done=outcome".to_string());
@@ -416,10 +528,9 @@ async fn outcome_done(
     State(st): State<AppState>,
     a: Auth,
     Path((id, oid)): Path<(String, String)>,
-    body: Bytes,
+    Form(f): Form<OutcomeStatusForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    let res = store::set_outcome_done(&st.db, &a.ctx, &id, &oid, one(&p, "status") != "open")
+    let res = store::set_outcome_done(&st.db, &a.ctx, &id, &oid, f.status != "open")
         .await
         .map(|_| "done=outcome".to_string());
     after(&st, &a, &id, res, "#outcomes").await
@@ -430,4 +541,83 @@ async fn reflect(State(st): State<AppState>, a: Auth, Path(id): Path<String>) ->
         .await
         .map(|r| format!("done=reflected&rev={}", r.revision));
     after(&st, &a, &id, res, "#outcomes").await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form<T: serde::de::DeserializeOwned>(body: &str) -> T {
+        serde_html_form::from_str(body).expect("form")
+    }
+
+    #[test]
+    fn plan_form_reads_the_numbered_agenda_rows() {
+        let f: PlanForm = form(
+            "_csrf=x&title=%E4%BC%9A%E8%AD%B0&date=2026-02-10&time=16%3A00&duration_minutes=%EF%BC%96%EF%BC%90\
+             &place=p&online=1&purpose=why\
+             &seg_start_0=0%3A00&seg_minutes_0=10&seg_title_0=a&seg_presenter_0=A\
+             &seg_start_1=&seg_minutes_1=&seg_title_1=&seg_presenter_1=\
+             &seg_start_2=x&seg_minutes_2=5&seg_title_2=c",
+        );
+        let (c, errs) = f.input();
+        assert_eq!(c.title, "会議");
+        assert_eq!(c.duration_minutes, 60);
+        assert!(c.online);
+        assert_eq!(c.purpose, "why");
+        let agenda = c.agenda.expect("agenda");
+        assert_eq!(agenda.len(), 2, "the empty row is left out");
+        assert_eq!(
+            (
+                agenda[0].offset,
+                agenda[0].minutes,
+                agenda[0].title.as_str()
+            ),
+            (0, 10, "a")
+        );
+        assert_eq!(agenda[0].presenter, "A");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].message.contains("議題 3"), "{errs:?}");
+        let (plain, errs) = form::<PlanForm>("title=t&duration_minutes=x").input();
+        assert!(!plain.online && errs.is_empty());
+        assert_eq!(plain.duration_minutes, 0);
+        assert_eq!(plain.agenda.map(|a| a.len()), Some(0));
+    }
+
+    #[test]
+    fn record_form_reads_every_ticked_participant() {
+        let r = ConferenceRecord::from(form::<RecordForm>(
+            "attended=p1&attended=p2&minutes=m&decisions=",
+        ));
+        assert_eq!(
+            r.attended.as_deref(),
+            Some(&["p1".to_string(), "p2".to_string()][..])
+        );
+        assert_eq!(r.minutes.as_deref(), Some("m"));
+        assert_eq!(r.decisions.as_deref(), Some(""));
+        let none = ConferenceRecord::from(form::<RecordForm>("minutes=m"));
+        assert_eq!(none.attended, Some(vec![]));
+    }
+
+    #[test]
+    fn participant_form_reads_an_unchosen_select_as_none() {
+        let p = ParticipantInput::from(form::<ParticipantForm>(
+            "kind=staff&user_id=&agency_id=a1&name=",
+        ));
+        assert_eq!(p.kind, "staff");
+        assert_eq!(p.user_id, None);
+        assert_eq!(p.agency_id.as_deref(), Some("a1"));
+    }
+
+    #[test]
+    fn plan_form_refuses_a_repeated_name() {
+        // The form sends each name once; a body that repeats one is refused as a
+        // whole (Form answers with the 400 page) rather than read in part.
+        for body in ["title=a&title=b", "seg_title_0=x&seg_title_0=y"] {
+            assert!(
+                serde_html_form::from_str::<PlanForm>(body).is_err(),
+                "{body}"
+            );
+        }
+    }
 }

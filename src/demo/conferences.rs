@@ -5,8 +5,8 @@
 //! resets the tenant's meetings).
 
 use chrono::Duration;
-use sqlx::Row;
 
+use crate::auth::TenantId;
 use crate::conferences::model;
 use crate::db::Tx;
 use crate::error::AppResult;
@@ -19,12 +19,12 @@ fn id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-pub async fn load(tx: &mut Tx, tenant_id: &str, code: &str) -> AppResult<()> {
+pub async fn load(tx: &mut Tx, tenant_id: &TenantId, code: &str) -> AppResult<()> {
     if code != "demo-city" {
         return Ok(());
     }
     let worker_login = format!("support_worker@{code}");
-    let child = sqlx::query(
+    let child: Option<(String, String)> = sqlx::query_as(
         "SELECT c.id, c.school FROM children c JOIN child_workers w ON w.child_id = c.id AND w.is_primary = 1 \
          JOIN users u ON u.id = w.user_id \
          WHERE c.tenant_id = $1 AND u.login = $2 AND c.grade <> '' \
@@ -35,38 +35,30 @@ pub async fn load(tx: &mut Tx, tenant_id: &str, code: &str) -> AppResult<()> {
     .bind(&worker_login)
     .fetch_optional(&mut **tx)
     .await?;
-    let Some(child) = child else {
+    let Some((child_id, school_name)) = child else {
         return Ok(());
     };
-    let child_id: String = child.get("id");
-    let school_name: String = child.get("school");
-    let consented: Vec<(String, String, String)> = sqlx::query(
+    let consented: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT DISTINCT c.agency_id, a.name, a.field FROM consents c JOIN agencies a ON a.id = c.agency_id \
          WHERE c.child_id = $1 AND c.tenant_id = $2 AND c.revoked_at IS NULL ORDER BY a.field, a.name",
     )
     .bind(&child_id)
     .bind(tenant_id)
     .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .map(|r| (r.get("agency_id"), r.get("name"), r.get("field")))
-    .collect();
+    .await?;
     let hospital = consented.iter().find(|a| a.2 == "医療").cloned();
     let school = consented.iter().find(|a| a.2 == "教育").cloned();
     let (Some(hospital), Some(school)) = (hospital, school) else {
         return Ok(());
     };
-    let staff: Vec<(String, String, String)> = sqlx::query(
+    let staff: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT id, display_name, role FROM users WHERE tenant_id = $1 AND login IN ($2, $3) ORDER BY role DESC",
     )
     .bind(tenant_id)
     .bind(&worker_login)
     .bind(format!("nurse@{code}"))
     .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .map(|r| (r.get("id"), r.get("display_name"), r.get("role")))
-    .collect();
+    .await?;
     let Some(worker) = staff.iter().find(|s| s.2 == "support_worker").cloned() else {
         return Ok(());
     };

@@ -8,7 +8,7 @@ pub mod services;
 pub mod survey;
 
 use crate::audit::{self, Entry};
-use crate::auth::{password, Ctx, Role};
+use crate::auth::{password, Ctx, Role, Tenancy, TenantId};
 use crate::db::Db;
 use crate::error::AppResult;
 use crate::time;
@@ -70,6 +70,8 @@ pub async fn run(db: &Db, password_in: Option<&str>) -> AppResult<DemoReport> {
     let ctx = Ctx::system();
     let mut logins = vec![];
     let mut tx = db.begin_write().await?;
+    // The demo's own tenants, found by code or made here: the statements of this loop
+    // are plain SQL on the tenant id it has just read or created (a `&str`).
     for t in &TENANTS {
         let existing: Option<String> = sqlx::query_scalar("SELECT id FROM tenants WHERE code = $1")
             .bind(t.code)
@@ -115,11 +117,22 @@ pub async fn run(db: &Db, password_in: Option<&str>) -> AppResult<DemoReport> {
         .await?;
     }
     for t in &TENANTS {
-        let tenant_id: String = sqlx::query_scalar("SELECT id FROM tenants WHERE code = $1")
+        let id: String = sqlx::query_scalar("SELECT id FROM tenants WHERE code = $1")
             .bind(t.code)
             .fetch_one(&mut *tx)
             .await?;
-        registry(&mut tx, &ctx, &tenant_id, t.code, &now).await?;
+        // The system within the demo tenant: what hands out its TenantId for the
+        // loaders (and the store functions they call).
+        let within = Ctx::system_in(
+            Role::TenantAdmin,
+            Tenancy {
+                id,
+                code: t.code.into(),
+                name: t.name.into(),
+            },
+        );
+        let tenant_id: &TenantId = within.tenant()?;
+        registry(&mut tx, &ctx, tenant_id, t.code, &now).await?;
         let user = |role: &str| format!("{role}@{}", t.code);
         let mut ids = vec![];
         for role in ["nurse", "support_worker", "contractor"] {
@@ -137,19 +150,13 @@ pub async fn run(db: &Db, password_in: Option<&str>) -> AppResult<DemoReport> {
             names: [ids[0].1.clone(), ids[1].1.clone(), ids[2].1.clone()],
         };
         let n = if t.code == "demo-city" { 42 } else { 21 };
-        crate::demo::cases::load(&mut tx, &tenant_id, t.code, n, &staff).await?;
-        crate::demo::network::load(&mut tx, &tenant_id, t.code).await?;
-        crate::demo::conferences::load(&mut tx, &tenant_id, t.code).await?;
+        crate::demo::cases::load(&mut tx, tenant_id, t.code, n, &staff).await?;
+        crate::demo::network::load(&mut tx, tenant_id, t.code).await?;
+        crate::demo::conferences::load(&mut tx, tenant_id, t.code).await?;
         audit::append(
             &mut tx,
-            Entry::new(
-                &ctx,
-                Some(&tenant_id),
-                "demo.casework",
-                "tenant",
-                &tenant_id,
-            )
-            .detail(&format!("{n} 人")),
+            Entry::new(&ctx, Some(tenant_id), "demo.casework", "tenant", tenant_id)
+                .detail(&format!("{n} 人")),
         )
         .await?;
     }
@@ -176,6 +183,7 @@ pub async fn run(db: &Db, password_in: Option<&str>) -> AppResult<DemoReport> {
     Ok(DemoReport { password, logins })
 }
 
+/// A demo user (plain SQL, for a tenant the demo has just made, or none: sysadmin).
 async fn insert_user(
     tx: &mut crate::db::Tx,
     tenant_id: Option<&str>,
@@ -230,7 +238,7 @@ const REGISTRY_PREF: &str = include_str!("../../data/demo/agencies_demo_pref.jso
 async fn registry(
     tx: &mut crate::db::Tx,
     ctx: &Ctx,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     code: &str,
     now: &str,
 ) -> AppResult<()> {

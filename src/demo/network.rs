@@ -4,8 +4,8 @@
 //! committee and monthly reports.
 
 use chrono::Duration;
-use sqlx::Row;
 
+use crate::auth::TenantId;
 use crate::db::{insert_many, Tx, Val};
 use crate::error::AppResult;
 use crate::network::model;
@@ -15,7 +15,7 @@ fn id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-pub async fn clear(tx: &mut Tx, tenant_id: &str) -> AppResult<()> {
+pub async fn clear(tx: &mut Tx, tenant_id: &TenantId) -> AppResult<()> {
     crate::demo::services::clear(tx, tenant_id).await?;
     sqlx::query("UPDATE users SET contract_id = NULL WHERE tenant_id = $1")
         .bind(tenant_id)
@@ -43,15 +43,12 @@ pub async fn clear(tx: &mut Tx, tenant_id: &str) -> AppResult<()> {
     Ok(())
 }
 
-pub async fn load(tx: &mut Tx, tenant_id: &str, code: &str) -> AppResult<()> {
+pub async fn load(tx: &mut Tx, tenant_id: &TenantId, code: &str) -> AppResult<()> {
     clear(tx, tenant_id).await?;
-    let agencies: Vec<(String, String, String)> = sqlx::query("SELECT id, name, field FROM agencies WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY sort_key")
+    let agencies: Vec<(String, String, String)> = sqlx::query_as("SELECT id, name, field FROM agencies WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY sort_key")
         .bind(tenant_id)
         .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(|r| (r.get("id"), r.get("name"), r.get("field")))
-        .collect();
+        .await?;
     let find = |needle: &str| agencies.iter().find(|a| a.1.contains(needle)).cloned();
     let first_of = |field: &str| agencies.iter().find(|a| a.2 == field).cloned();
     let now = time::now_db();

@@ -4,8 +4,8 @@
 //! children. Called from demo_network (after the contract exists).
 
 use chrono::{Duration, NaiveDate};
-use sqlx::Row;
 
+use crate::auth::TenantId;
 use crate::db::Tx;
 use crate::error::AppResult;
 use crate::services::model;
@@ -15,7 +15,7 @@ fn id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-pub async fn clear(tx: &mut Tx, tenant_id: &str) -> AppResult<()> {
+pub async fn clear(tx: &mut Tx, tenant_id: &TenantId) -> AppResult<()> {
     for table in [
         "service_participants",
         "service_events",
@@ -40,7 +40,7 @@ struct DemoChild {
 }
 
 struct Ctx<'a> {
-    tenant_id: &'a str,
+    tenant_id: &'a TenantId,
     now: String,
 }
 
@@ -156,11 +156,16 @@ async fn join(
     Ok(())
 }
 
-pub async fn load(tx: &mut Tx, tenant_id: &str, code: &str, contract_id: &str) -> AppResult<()> {
+pub async fn load(
+    tx: &mut Tx,
+    tenant_id: &TenantId,
+    code: &str,
+    contract_id: &str,
+) -> AppResult<()> {
     clear(tx, tenant_id).await?;
     let today = time::today_jst();
     let contractor_login = format!("contractor@{code}");
-    let rows = sqlx::query(
+    let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(
         "SELECT c.id, c.name, c.birth_date, c.medical_care, \
          (SELECT COUNT(*) FROM child_workers w JOIN users u ON u.id = w.user_id WHERE w.child_id = c.id AND u.login = $2) AS by_contractor \
          FROM children c WHERE c.tenant_id = $1 ORDER BY c.reading, c.id",
@@ -170,26 +175,24 @@ pub async fn load(tx: &mut Tx, tenant_id: &str, code: &str, contract_id: &str) -
     .fetch_all(&mut **tx)
     .await?;
     let mut children = vec![];
-    for r in &rows {
-        let cid: String = r.get("id");
-        let family = sqlx::query("SELECT relation, name, is_guardian FROM family_members WHERE child_id = $1 AND tenant_id = $2 ORDER BY position")
+    for (cid, name, birth, medical_care, by_contractor) in rows {
+        let family: Vec<(String, String, i64)> = sqlx::query_as("SELECT relation, name, is_guardian FROM family_members WHERE child_id = $1 AND tenant_id = $2 ORDER BY position")
             .bind(&cid)
             .bind(tenant_id)
             .fetch_all(&mut **tx)
-            .await?
-            .iter()
-            .map(|f| (f.get("relation"), f.get("name"), f.get::<i64, _>("is_guardian") != 0))
-            .collect();
-        let birth: String = r.get("birth_date");
+            .await?;
         children.push(DemoChild {
             id: cid,
-            name: r.get("name"),
+            name,
             age: NaiveDate::parse_from_str(&birth, "%Y-%m-%d")
                 .map(|b| crate::cases::model::age_on(b, today))
                 .unwrap_or(0),
-            medical_care: !r.get::<String, _>("medical_care").trim().is_empty(),
-            contractor: r.get::<i64, _>("by_contractor") > 0,
-            family,
+            medical_care: !medical_care.trim().is_empty(),
+            contractor: by_contractor > 0,
+            family: family
+                .into_iter()
+                .map(|(relation, name, guardian)| (relation, name, guardian != 0))
+                .collect(),
         });
     }
     let c = Ctx {

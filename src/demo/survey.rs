@@ -7,6 +7,7 @@
 use chrono::{Duration, NaiveDate, TimeZone};
 
 use crate::auth::sha256_hex;
+use crate::auth::TenantId;
 use crate::db::{insert_many, Tx, Val};
 use crate::error::AppResult;
 use crate::surveys::model::{Phase, QuestionSet, Response};
@@ -35,7 +36,7 @@ fn spread(mut v: Vec<String>, step: usize) -> Vec<String> {
 
 pub async fn load(
     tx: &mut Tx,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     training_id: &str,
     held: NaiveDate,
 ) -> AppResult<()> {

@@ -3,8 +3,7 @@
 //! family, mark use or absence, cancel).
 
 use askama::Template;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -17,7 +16,7 @@ use super::store::{
 };
 use crate::auth::{policy, Action, Role};
 use crate::error::FieldError;
-use crate::web::form::{checked, many, one, pairs, Opt};
+use crate::web::form::{Form, Opt, Query};
 use crate::web::pages::{render_status, Auth, Page, PageResult, WithCtx};
 use crate::web::AppState;
 use crate::AppError;
@@ -99,29 +98,116 @@ async fn contract_opts(
         .collect())
 }
 
-fn service_input(p: &[(String, String)]) -> ServiceInput {
-    ServiceInput {
-        kind: one(p, "kind"),
-        name: one(p, "name"),
-        description: one(p, "description"),
-        target: one(p, "target"),
-        contract_id: Some(one(p, "contract_id")).filter(|s| !s.is_empty()),
-        active: !p.iter().any(|(k, _)| k == "active") || checked(p, "active"),
+/// A checkbox's values: ticked when one of them is 1, on or true.
+fn on(values: &[String]) -> bool {
+    values.iter().any(|v| v == "1" || v == "on" || v == "true")
+}
+
+/// The service form (new on the list page, edit on the service page).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ServiceForm {
+    kind: String,
+    name: String,
+    description: String,
+    target: String,
+    /// A list, to tell a form without the select (contractor staff: not sent) from
+    /// 直営 (sent empty).
+    contract_id: Vec<String>,
+    /// A list, to tell a form without the checkbox (new: 受付中) from one unticked.
+    active: Vec<String>,
+}
+
+impl ServiceForm {
+    fn contract(&self) -> Option<&String> {
+        self.contract_id.first()
+    }
+
+    /// What was typed, as a new service (also shown again with the messages).
+    fn input(&self) -> ServiceInput {
+        ServiceInput {
+            kind: self.kind.clone(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            target: self.target.clone(),
+            contract_id: self.contract().filter(|s| !s.is_empty()).cloned(),
+            active: self.active.is_empty() || on(&self.active),
+        }
+    }
+
+    /// The change of an existing service: the contract only when the form had the
+    /// select (the administrator's), 受付中 as ticked.
+    fn patch(&self) -> ServicePatch {
+        ServicePatch {
+            kind: Some(self.kind.clone()),
+            name: Some(self.name.clone()),
+            description: Some(self.description.clone()),
+            target: Some(self.target.clone()),
+            contract_id: self.contract().cloned(),
+            active: Some(on(&self.active)),
+        }
     }
 }
 
-fn event_input(p: &[(String, String)]) -> EventInput {
-    EventInput {
-        title: one(p, "title"),
-        date: one(p, "date"),
-        start_time: one(p, "start_time"),
-        end_time: one(p, "end_time"),
-        place: one(p, "place"),
-        capacity: crate::text::nfkc(one(p, "capacity").trim())
-            .parse()
-            .unwrap_or(-1),
-        notes: one(p, "notes"),
+/// An event (回) of a service, new or changed.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EventForm {
+    title: String,
+    date: String,
+    start_time: String,
+    end_time: String,
+    place: String,
+    /// 定員 as typed (全角 digits too); anything but a number is refused by the store.
+    capacity: String,
+    notes: String,
+}
+
+impl From<EventForm> for EventInput {
+    fn from(f: EventForm) -> EventInput {
+        EventInput {
+            capacity: crate::text::nfkc(f.capacity.trim()).parse().unwrap_or(-1),
+            title: f.title,
+            date: f.date,
+            start_time: f.start_time,
+            end_time: f.end_time,
+            place: f.place,
+            notes: f.notes,
+        }
     }
+}
+
+/// Registering a child found on the event page: the child (本人) and/or family members.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RegisterForm {
+    child_id: String,
+    child: Vec<String>,
+    family_member_ids: Vec<String>,
+    note: String,
+    /// The search the child was found with (kept for showing the page again).
+    q: String,
+}
+
+impl RegisterForm {
+    fn input(&self) -> store::RegisterInput {
+        store::RegisterInput {
+            child_id: self.child_id.clone(),
+            child: on(&self.child),
+            siblings: false,
+            guardians: false,
+            family_member_ids: self.family_member_ids.clone(),
+            note: self.note.clone(),
+        }
+    }
+}
+
+/// 利用・欠席・予約 of one participant, from the event page.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StatusForm {
+    event_id: String,
+    status: String,
 }
 
 // ---------------------------------------------------------------- list
@@ -175,9 +261,12 @@ async fn list_page(State(st): State<AppState>, a: Auth, Query(q): Query<Q>) -> P
     list_view(&st, &a, form, vec![], q.done.as_deref()).await
 }
 
-async fn service_create(State(st): State<AppState>, a: Auth, body: Bytes) -> PageResult {
-    let p = pairs(&body);
-    let s = service_input(&p);
+async fn service_create(
+    State(st): State<AppState>,
+    a: Auth,
+    Form(f): Form<ServiceForm>,
+) -> PageResult {
+    let s = f.input();
     match store::create_service(&st.db, &a.ctx, &s).await {
         Ok(id) => Ok(Redirect::to(&format!("/services/{id}?done=service")).into_response()),
         Err(AppError::Validation(e)) => list_view(&st, &a, s, e, None).await,
@@ -272,22 +361,10 @@ async fn service_update(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Form(f): Form<ServiceForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    let s = service_input(&p);
-    let patch = ServicePatch {
-        kind: Some(s.kind.clone()),
-        name: Some(s.name.clone()),
-        description: Some(s.description.clone()),
-        target: Some(s.target.clone()),
-        // Only the administrator's form has the contract select.
-        contract_id: p
-            .iter()
-            .any(|(k, _)| k == "contract_id")
-            .then(|| one(&p, "contract_id")),
-        active: Some(checked(&p, "active")),
-    };
+    let s = f.input();
+    let patch = f.patch();
     match store::update_service(&st.db, &a.ctx, &id, &patch).await {
         Ok(()) => Ok(Redirect::to(&format!("/services/{id}?done=updated")).into_response()),
         Err(AppError::Validation(e)) => {
@@ -301,10 +378,9 @@ async fn event_create(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Form(f): Form<EventForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    let e = event_input(&p);
+    let e = EventInput::from(f);
     match store::create_event(&st.db, &a.ctx, &id, &e).await {
         Ok(eid) => Ok(Redirect::to(&format!("/services/events/{eid}?done=event")).into_response()),
         Err(AppError::Validation(errs)) => {
@@ -426,10 +502,9 @@ async fn event_update(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Form(f): Form<EventForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    let e = event_input(&p);
+    let e = EventInput::from(f);
     match store::update_event(&st.db, &a.ctx, &id, &e).await {
         Ok(()) => {
             Ok(Redirect::to(&format!("/services/events/{id}?done=event_updated")).into_response())
@@ -445,18 +520,10 @@ async fn participant_add(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Form(f): Form<RegisterForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    let r = store::RegisterInput {
-        child_id: one(&p, "child_id"),
-        child: checked(&p, "child"),
-        siblings: false,
-        guardians: false,
-        family_member_ids: many(&p, "family_member_ids"),
-        note: one(&p, "note"),
-    };
-    let q = one(&p, "q");
+    let r = f.input();
+    let q = f.q;
     match store::register(&st.db, &a.ctx, &id, &r).await {
         Ok(_) => Ok(Redirect::to(&format!(
             "/services/events/{id}?done=registered#participants"
@@ -477,11 +544,10 @@ async fn participant_status(
     State(st): State<AppState>,
     a: Auth,
     Path(pid): Path<String>,
-    body: Bytes,
+    Form(f): Form<StatusForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    let event = one(&p, "event_id");
-    store::set_status(&st.db, &a.ctx, &pid, &one(&p, "status"))
+    let event = f.event_id;
+    store::set_status(&st.db, &a.ctx, &pid, &f.status)
         .await
         .page_err(&a)?;
     Ok(Redirect::to(&format!(
@@ -501,4 +567,55 @@ async fn participant_cancel(
         "/services/events/{event}?done=cancelled#participants"
     ))
     .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form<T: serde::de::DeserializeOwned>(body: &str) -> T {
+        serde_html_form::from_str(body).expect("form")
+    }
+
+    #[test]
+    fn service_form_tells_a_missing_select_from_an_empty_one() {
+        let admin: ServiceForm = form("_csrf=x&kind=respite&name=A&contract_id=&active=1");
+        assert_eq!(admin.patch().contract_id.as_deref(), Some(""));
+        assert_eq!(admin.input().contract_id, None);
+        assert_eq!(admin.patch().active, Some(true));
+        let contractor: ServiceForm = form("kind=respite&name=A");
+        assert_eq!(contractor.patch().contract_id, None);
+        assert_eq!(contractor.patch().active, Some(false));
+        assert!(
+            contractor.input().active,
+            "a new service without the checkbox is open"
+        );
+        let c: ServiceForm = form("contract_id=c1&active=0");
+        assert_eq!(c.input().contract_id.as_deref(), Some("c1"));
+        assert!(!c.input().active);
+    }
+
+    #[test]
+    fn register_form_reads_repeated_family_members() {
+        let f: RegisterForm =
+            form("child_id=k&child=1&family_member_ids=f1&family_member_ids=f2&note=n&q=%E5%A4%AA");
+        let r = f.input();
+        assert!(r.child);
+        assert_eq!(r.family_member_ids, ["f1", "f2"]);
+        assert_eq!(f.q, "太");
+        let none: RegisterForm = form("child_id=k");
+        assert!(!none.input().child);
+        assert!(none.input().family_member_ids.is_empty());
+    }
+
+    #[test]
+    fn event_capacity_as_typed() {
+        let e = EventInput::from(form::<EventForm>("capacity=%EF%BC%91%EF%BC%92&title=t"));
+        assert_eq!(e.capacity, 12);
+        assert_eq!(
+            EventInput::from(form::<EventForm>("capacity=abc")).capacity,
+            -1
+        );
+        assert_eq!(EventInput::from(form::<EventForm>("")).capacity, -1);
+    }
 }
