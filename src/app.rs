@@ -26,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::network::survey::web::routes())
         .fallback(web::page_not_found)
         .layer(CatchPanicLayer::custom(page_panic))
+        .layer(middleware::from_fn(web::form::refuse_nul))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             csrf::session_layer,
@@ -40,14 +41,18 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::services::api::routes())
         .merge(crate::network::survey::api::routes())
         .fallback(web::api_not_found)
-        .layer(CatchPanicLayer::custom(api_panic));
+        .layer(CatchPanicLayer::custom(api_panic))
+        .layer(middleware::from_fn(web::form::refuse_nul_api));
     Router::new()
         .route("/healthz", get(web::healthz))
         .merge(assets::routes())
         .merge(pages)
         .nest("/api/v1", api)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn(web::security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            web::security_headers,
+        ))
         .with_state(state)
 }
 
