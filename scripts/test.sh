@@ -77,7 +77,7 @@ for t in $(cargo fuzz list); do
     echo "fuzz target $t failed (a crashing input is kept in fuzz/artifacts/$t)" >&2
     exit 1
   fi
-  grep -E '^#[0-9]+ +DONE' "$log" || tail -2 "$log"
+  grep -E '^Done [0-9]+ runs' "$log" || tail -2 "$log"
   rm -f "$log"
 done
 say "all tests passed"

@@ -25,12 +25,18 @@ struct ChildForm {
 }
 
 fn no_nul(f: &ChildForm) -> bool {
-    [&f.name, &f.reading, &f.birth_date, &f.sex, &f.household_notes]
-        .into_iter()
-        .chain(f.participants.iter())
-        .chain(f.topics.iter())
-        .chain(f.next.iter())
-        .all(|s| !s.contains('\0'))
+    [
+        &f.name,
+        &f.reading,
+        &f.birth_date,
+        &f.sex,
+        &f.household_notes,
+    ]
+    .into_iter()
+    .chain(f.participants.iter())
+    .chain(f.topics.iter())
+    .chain(f.next.iter())
+    .all(|s| !s.contains('\0'))
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -43,7 +49,11 @@ fuzz_target!(|data: &[u8]| {
     let has_nul = by_hand
         .iter()
         .any(|(k, v)| k.contains('\0') || v.contains('\0'));
-    assert_eq!(nul.is_some(), has_nul, "nul_field agrees with the decoded pairs");
+    assert_eq!(
+        nul.is_some(),
+        has_nul,
+        "nul_field agrees with the decoded pairs"
+    );
     if let Ok(q) = std::str::from_utf8(data) {
         if let Ok(f) = decode_query::<ChildForm>(q) {
             assert!(no_nul(&f), "a decoded query holds NUL: {f:?}");

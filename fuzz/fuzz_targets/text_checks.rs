@@ -27,7 +27,10 @@ fuzz_target!(|data: &[u8]| {
             "a bidi override or zero-width character passed"
         );
         let lower = folded.to_lowercase();
-        assert!(!lower.contains("javascript:"), "javascript: passed after NFKC");
+        assert!(
+            !lower.contains("javascript:"),
+            "javascript: passed after NFKC"
+        );
         assert!(!lower.contains("<script"), "<script passed after NFKC");
         assert!(!folded.starts_with('='), "a formula passed after NFKC");
     }
