@@ -4,7 +4,9 @@
 #   1. cargo clippy with warnings as errors, then cargo test: unit tests and integration
 #      tests, each store test on SQLite and PostgreSQL;
 #   2. the browser tests (Playwright + Debian's Chromium + axe-core) against a demo
-#      server on SQLite and on PostgreSQL.
+#      server on SQLite and on PostgreSQL;
+#   3. a short run of every fuzz target in fuzz/ (cargo-fuzz and libFuzzer on the stable
+#      toolchain, without a sanitizer; YORUBE_FUZZ_SECONDS each, 5 by default).
 # With CI=true an unreachable PostgreSQL is a failure; elsewhere it is skipped loudly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,4 +60,24 @@ if [ "$pg" = 1 ]; then
   say "browser tests on PostgreSQL"
   bash e2e/run.sh "$bin" --database-url "$YORUBE_TEST_DATABASE_URL"
 fi
+# --- Fuzz targets: a short run of each -----------------------------------------
+# `--sanitizer none` needs no nightly flag: libFuzzer's coverage instrumentation is a
+# stable rustc option. A crash fails the run and leaves its input in fuzz/artifacts/.
+command -v cargo-fuzz >/dev/null 2>&1 || { say "installing cargo-fuzz"; cargo install --locked cargo-fuzz --version '^0.13'; }
+fuzz_secs=${YORUBE_FUZZ_SECONDS:-5}
+fuzz_target_dir=${YORUBE_FUZZ_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/yorube-fuzz-target}
+for t in $(cargo fuzz list); do
+  say "fuzz $t (${fuzz_secs}s)"
+  mkdir -p "fuzz/corpus/$t"
+  corpus=("fuzz/corpus/$t"); [ -d "fuzz/seeds/$t" ] && corpus+=("fuzz/seeds/$t")
+  log=$(mktemp)
+  if ! cargo fuzz run --sanitizer none --dev --target-dir "$fuzz_target_dir" "$t" "${corpus[@]}" -- \
+      -max_total_time="$fuzz_secs" >"$log" 2>&1; then
+    tail -40 "$log" >&2
+    echo "fuzz target $t failed (a crashing input is kept in fuzz/artifacts/$t)" >&2
+    exit 1
+  fi
+  grep -E '^Done [0-9]+ runs' "$log" || tail -2 "$log"
+  rm -f "$log"
+done
 say "all tests passed"

@@ -27,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::reports::web::routes())
         .fallback(web::page_not_found)
         .layer(CatchPanicLayer::custom(page_panic))
+        .layer(middleware::from_fn(web::form::refuse_nul))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             csrf::session_layer,
@@ -42,14 +43,18 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::surveys::api::routes())
         .merge(crate::reports::api::routes())
         .fallback(web::api_not_found)
-        .layer(CatchPanicLayer::custom(api_panic));
+        .layer(CatchPanicLayer::custom(api_panic))
+        .layer(middleware::from_fn(web::form::refuse_nul_api));
     Router::new()
         .route("/healthz", get(web::healthz))
         .merge(assets::routes())
         .merge(pages)
         .nest("/api/v1", api)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn(web::security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            web::security_headers,
+        ))
         .with_state(state)
 }
 

@@ -1,7 +1,7 @@
 //! `read_agencies` on arbitrary text-ish input: CSV/TSV in any encoding, HSDS JSON,
 //! garbage. It must return Ok or Err, never panic.
 //!
-//!     RUSTC_BOOTSTRAP=1 cargo fuzz run read_csv -- -max_total_time=60
+//!     cargo fuzz run -s none read_csv -- -max_total_time=60
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

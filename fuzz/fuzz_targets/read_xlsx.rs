@@ -2,7 +2,7 @@
 //! layers), and real workbooks whose cells, formulas and merged cells come from the
 //! input (sheet classification, headers, merges, role/scene sheets). Never panics.
 //!
-//!     RUSTC_BOOTSTRAP=1 cargo fuzz run read_xlsx -- -max_total_time=60
+//!     cargo fuzz run -s none read_xlsx -- -max_total_time=60
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

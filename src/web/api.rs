@@ -76,37 +76,98 @@ impl IntoResponse for ApiError {
 
 pub type ApiResult<T> = Result<Json<T>, ApiError>;
 
-/// JSON body whose rejections are problems in Japanese.
+/// JSON body whose rejections are problems in Japanese. NUL in any string of the body
+/// (a value or a key, at any depth) is refused before `T` sees it.
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(r) => Err(ApiError(match r {
-                JsonRejection::MissingJsonContentType(_) => AppError::BadRequest(
-                    "Content-Type: application/json で送信してください。".into(),
-                ),
-                JsonRejection::JsonSyntaxError(_) => {
-                    AppError::BadRequest("JSON の形式が正しくありません。".into())
-                }
-                JsonRejection::JsonDataError(e) => {
-                    AppError::Validation(vec![crate::error::FieldError::new(
-                        "body",
-                        format!(
-                            "JSON の項目が正しくありません（{}）。",
-                            e.body_text().chars().take(200).collect::<String>()
-                        ),
-                    )])
-                }
-                JsonRejection::BytesRejection(_) => {
-                    AppError::TooLarge("送信されたデータが大きすぎます（上限 20MB）。".into())
-                }
-                _ => AppError::BadRequest("リクエストを読み取れません。".into()),
-            })),
+        match Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(Json(v)) => decode_value(v).map(ApiJson).map_err(ApiError),
+            Err(r) => Err(ApiError(json_rejection(r))),
         }
+    }
+}
+
+/// What `ApiJson` does with a body once it is read: parse, refuse NUL, decode into `T`.
+pub fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    match Json::<serde_json::Value>::from_bytes(body) {
+        Ok(Json(v)) => decode_value(v),
+        Err(r) => Err(json_rejection(r)),
+    }
+}
+
+fn decode_value<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, AppError> {
+    if let Some(at) = nul_at(&v) {
+        return Err(AppError::BadRequest(format!(
+            "JSON の「{at}」に使えない文字（NUL 文字 U+0000）が含まれています。"
+        )));
+    }
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        AppError::Validation(vec![crate::error::FieldError::new(
+            "body",
+            format!(
+                "JSON の項目が正しくありません（{}）。",
+                e.to_string().chars().take(200).collect::<String>()
+            ),
+        )])
+    })
+}
+
+/// Where a JSON value holds NUL in a string or a key: `items[2].name`, `(本体)` for the
+/// value itself. serde_json's recursion limit (128) bounds the depth.
+fn nul_at(v: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    match v {
+        Value::String(s) if s.contains('\0') => Some("（本体）".into()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_at(item).map(|inner| join_path(&format!("[{i}]"), inner))),
+        Value::Object(map) => map.iter().find_map(|(k, item)| {
+            if k.contains('\0') {
+                return Some("（項目名）".into());
+            }
+            let name: String = k.chars().take(60).collect();
+            nul_at(item).map(|inner| join_path(&name, inner))
+        }),
+        _ => None,
+    }
+}
+
+fn join_path(head: &str, inner: String) -> String {
+    if inner == "（本体）" {
+        head.to_string()
+    } else if inner.starts_with('[') || inner == "（項目名）" {
+        format!("{head}{inner}")
+    } else {
+        format!("{head}.{inner}")
+    }
+}
+
+fn json_rejection(r: JsonRejection) -> AppError {
+    match r {
+        JsonRejection::MissingJsonContentType(_) => {
+            AppError::BadRequest("Content-Type: application/json で送信してください。".into())
+        }
+        JsonRejection::JsonSyntaxError(_) => {
+            AppError::BadRequest("JSON の形式が正しくありません。".into())
+        }
+        JsonRejection::JsonDataError(e) => {
+            AppError::Validation(vec![crate::error::FieldError::new(
+                "body",
+                format!(
+                    "JSON の項目が正しくありません（{}）。",
+                    e.body_text().chars().take(200).collect::<String>()
+                ),
+            )])
+        }
+        JsonRejection::BytesRejection(_) => {
+            AppError::TooLarge("送信されたデータが大きすぎます（上限 20MB）。".into())
+        }
+        _ => AppError::BadRequest("リクエストを読み取れません。".into()),
     }
 }
 

@@ -10,6 +10,7 @@ mod audit_chain;
 mod cases;
 mod cli;
 mod conferences;
+mod hostile_input;
 mod network;
 mod registry_io;
 mod services;
