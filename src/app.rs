@@ -25,6 +25,9 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::services::web::routes())
         .merge(crate::surveys::web::routes())
         .merge(crate::reports::web::routes())
+        .merge(crate::reports::cost::web::routes())
+        .merge(crate::reports::stats::web::routes())
+        .merge(crate::reports::annual::routes())
         .fallback(web::page_not_found)
         .layer(CatchPanicLayer::custom(page_panic))
         .layer(middleware::from_fn(web::form::refuse_nul))
@@ -42,6 +45,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::services::api::routes())
         .merge(crate::surveys::api::routes())
         .merge(crate::reports::api::routes())
+        .merge(crate::reports::cost::api::routes())
+        .merge(crate::reports::stats::api::routes())
         .fallback(web::api_not_found)
         .layer(CatchPanicLayer::custom(api_panic))
         .layer(middleware::from_fn(web::form::refuse_nul_api));

@@ -47,6 +47,12 @@ pub enum Action {
     /// Create services and events, register participants (with ManageChildren);
     /// contractors only under their own contract.
     ManageServices,
+    /// See the activity statistics, the annual report and the cost comparison of one's
+    /// tenant (contractors: their own contract's figures only; the records behind a
+    /// figure need ViewChildren too).
+    ViewReports,
+    /// See figures added up over every tenant (aggregates only, small counts suppressed).
+    ViewRollup,
 }
 
 pub fn can(ctx: &Ctx, action: Action) -> bool {
@@ -68,6 +74,8 @@ pub fn can(ctx: &Ctx, action: Action) -> bool {
         (Contractor, SubmitReports) => true,
         (TenantAdmin | Nurse | SupportWorker | Contractor | Auditor, ViewServices) => true,
         (TenantAdmin | Nurse | SupportWorker | Contractor, ManageServices) => true,
+        (TenantAdmin | Nurse | SupportWorker | Contractor | Auditor, ViewReports) => true,
+        (SystemAdmin, ViewRollup) => true,
         _ => false,
     }
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod demo;
 pub mod export;
 pub mod import;
+pub mod report;
 pub mod serve;
 pub mod tenant;
 pub mod user;
@@ -82,6 +83,11 @@ pub enum Command {
         #[command(subcommand)]
         cmd: export::ExportCmd,
     },
+    /// 実績・費用比較の計算
+    Report {
+        #[command(subcommand)]
+        cmd: report::ReportCmd,
+    },
     /// 監査ログ
     Audit {
         #[command(subcommand)]
@@ -105,6 +111,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tenant { cmd } => tenant::run(cmd).await,
         Command::Import { cmd } => import::run(cmd).await,
         Command::Export { cmd } => export::run(cmd).await,
+        Command::Report { cmd } => report::run(cmd).await,
         Command::Audit { cmd } => audit::run(cmd).await,
     }
 }

@@ -45,7 +45,7 @@ pub struct Page {
 
 /// The navigation lists only what exists and what the caller may use.
 pub fn nav_for(ctx: &Ctx, path: &str) -> Vec<NavItem> {
-    let items: [(&'static str, &'static str, Action); 14] = [
+    let items: [(&'static str, &'static str, Action); 16] = [
         ("/", "ホーム", Action::UseApp),
         ("/children", "子ども・家族", Action::ViewChildren),
         ("/follow-ups", "フォローアップ", Action::ViewChildren),
@@ -61,6 +61,8 @@ pub fn nav_for(ctx: &Ctx, path: &str) -> Vec<NavItem> {
         ),
         ("/referrals", "紹介の受付", Action::ReceiveReferrals),
         ("/contracts", "委託契約", Action::ManageContracts),
+        ("/reports", "実績・統計", Action::ViewReports),
+        ("/reports/rollup", "全体の実績", Action::ViewRollup),
         ("/users", "利用者", Action::ViewUsers),
         ("/audit", "監査ログ", Action::ViewAudit),
         ("/tenants", "実施主体", Action::ManageTenants),
@@ -297,6 +299,13 @@ async fn home(a: Auth) -> Response {
             href: "/contracts",
             title: "委託契約と月次報告",
             text: "委託先の月次報告を支援の記録から作り、提出・承認します。",
+        });
+    }
+    if policy::can(&a.ctx, Action::ViewReports) {
+        cards.push(Card {
+            href: "/reports",
+            title: "実績・統計",
+            text: "相談の件数・方法・疾患群・年齢、つなぐ支援の日数などを期間ごとに集計し、実績報告と委託の費用比較を作ります。",
         });
     }
     if policy::can(&a.ctx, Action::ViewUsers) {
