@@ -13,6 +13,7 @@ mod conferences;
 mod hostile_input;
 mod network;
 mod registry_io;
+mod reports;
 mod services;
 mod tenancy;
 mod training_survey;

@@ -45,6 +45,8 @@ pub const GROUPS: [(&str, &str, &[&str]); 4] = [
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FromRecords {
+    /// 令和7年12月3日〜令和8年12月2日
+    pub label: String,
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub lines: Vec<MethodFigure>,
@@ -103,6 +105,7 @@ pub async fn from_records(db: &Db, ctx: &Ctx, keep: &CostForm) -> AppResult<From
         ..keep.clone()
     };
     Ok(FromRecords {
+        label: format!("{}〜{}", time::format_wareki(from), time::format_wareki(to)),
         from,
         to,
         lines,

@@ -357,7 +357,9 @@ pub fn tables(r: &Rows) -> Vec<Table> {
                 .iter()
                 .filter(|c| c.date.year() == *y && c.date.month() == *m)
                 .count();
-            rows.push(row(format!("{y}年{m}月"), n as f64, Some(format!("month:{y}-{m:02}"))));
+            // Up to a year, "4月" so that the period before lines up month by month.
+            let label = if r.months.len() <= 12 { format!("{m}月") } else { format!("{y}年{m}月") };
+            rows.push(row(label, n as f64, Some(format!("month:{y}-{m:02}"))));
         }
         out.push(Table {
             key: "by_month",
