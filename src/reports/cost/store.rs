@@ -61,7 +61,7 @@ pub async fn from_records(db: &Db, ctx: &Ctx, keep: &CostForm) -> AppResult<From
     let from = to - Duration::days(364);
     let (lo, hi) = (jst_start(from), jst_start(to + Duration::days(1)));
     let mut q = crate::db::Sql::new(
-        "SELECT c.method AS method, COUNT(*) AS n, COALESCE(SUM(c.minutes), 0) AS m FROM consultations c WHERE c.tenant_id = ",
+        "SELECT c.method AS method, COUNT(*) AS n, CAST(COALESCE(SUM(c.minutes), 0) AS BIGINT) AS m FROM consultations c WHERE c.tenant_id = ",
     );
     q.bind(&s.tenant);
     q.push(" AND c.at >= ").bind(lo).push(" AND c.at < ").bind(hi);
