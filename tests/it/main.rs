@@ -14,6 +14,7 @@ mod hostile_input;
 mod network;
 mod registry_io;
 mod services;
+mod signin;
 mod tenancy;
 mod training_survey;
 mod web_auth;
