@@ -55,7 +55,8 @@ pub struct Verifier {
     admission: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
-pub const QUEUE: usize = 8;
+/// Sign-ins that may wait for a permit (40 parallel attempts on one login all get counted).
+pub const QUEUE: usize = 64;
 
 impl Default for Verifier {
     fn default() -> Self {
@@ -81,14 +82,31 @@ impl Verifier {
     }
 }
 
-/// Verifies a password on a blocking thread behind the database's `Verifier`; Busy (429)
-/// at once when its queue is full.
-pub async fn verify_limited(db: &Db, password: &str, phc: &str) -> AppResult<bool> {
-    let v = db.ext::<Verifier>();
-    let Ok(_place) = v.admission.clone().try_acquire_owned() else {
-        return Err(AppError::Busy(MSG_BUSY.into()));
-    };
-    let _run = v
+/// A place in the verifier's queue, taken before any other work of a sign-in.
+pub struct Admission(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+
+/// Takes a place in the database's `Verifier` queue, or Busy (429) at once when it is
+/// full: before the attempt is counted or anything read, so a flood beyond the queue
+/// costs no database write.
+pub fn admit(db: &Db) -> AppResult<Admission> {
+    db.ext::<Verifier>()
+        .admission
+        .clone()
+        .try_acquire_owned()
+        .map(Admission)
+        .map_err(|_| AppError::Busy(MSG_BUSY.into()))
+}
+
+/// Verifies a password on a blocking thread once one of the verifier's permits is free
+/// (the caller holds its `Admission`).
+pub async fn verify_admitted(
+    db: &Db,
+    _place: &Admission,
+    password: &str,
+    phc: &str,
+) -> AppResult<bool> {
+    let _run = db
+        .ext::<Verifier>()
         .run
         .clone()
         .acquire_owned()
@@ -98,6 +116,12 @@ pub async fn verify_limited(db: &Db, password: &str, phc: &str) -> AppResult<boo
     tokio::task::spawn_blocking(move || verify(&password, &phc))
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("password check failed: {e}")))
+}
+
+/// `admit` and `verify_admitted` in one.
+pub async fn verify_limited(db: &Db, password: &str, phc: &str) -> AppResult<bool> {
+    let place = admit(db)?;
+    verify_admitted(db, &place, password, phc).await
 }
 
 /// `hash` on a blocking thread (creating, resetting or changing a password).

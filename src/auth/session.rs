@@ -52,6 +52,8 @@ pub async fn authenticate(
     if password_in.chars().count() > crate::validate::PASSWORD_MAX_CHARS || login.len() > 200 {
         return Err(AppError::Unauthorized(MSG_INVALID.into()));
     }
+    // A place in the verifier's queue first: beyond it, 429 without any database work.
+    let place = password::admit(db)?;
     let gate = throttle::attempt(db, &login, addr).await?;
     if !gate.allowed {
         for (key, failures) in &gate.audit {
@@ -95,7 +97,8 @@ pub async fn authenticate(
         Some((_, _, h, _, _)) => h.as_str(),
         None => password::dummy_hash_blocking().await?,
     };
-    let ok = password::verify_limited(db, password_in, hash).await?;
+    let ok = password::verify_admitted(db, &place, password_in, hash).await?;
+    drop(place);
     let failed = |tenant: Option<&str>, id: &str, why: String| {
         Entry::anonymous(&login, tenant, "auth.sign_in_failed", "user", id)
             .detail(&format!("{channel}: {why}（接続元 {addr}）"))
