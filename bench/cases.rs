@@ -449,7 +449,7 @@ async fn main() -> anyhow::Result<()> {
         db.clone(),
         Config {
             session_idle_minutes: 600,
-            force_secure_cookies: false,
+            ..Default::default()
         },
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -16,6 +16,7 @@ pub use crate::web::{AppState, Config};
 
 pub fn router(state: AppState) -> Router {
     let pages = pages::routes()
+        .merge(web::account::routes())
         .merge(crate::tenants::web::routes())
         .merge(crate::access_log::web::routes())
         .merge(crate::agencies::web::routes())
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .nest("/api/v1", api)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(web::api_body_limit))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             web::security_headers,

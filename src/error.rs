@@ -39,6 +39,9 @@ pub enum AppError {
     /// 413
     #[error("{0}")]
     TooLarge(String),
+    /// 429: the server is busy with sign-ins; try again in a moment.
+    #[error("{0}")]
+    Busy(String),
     /// 422: well-formed but invalid values, field by field.
     #[error("入力内容に誤りがあります。")]
     Validation(Vec<FieldError>),
@@ -64,6 +67,7 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::Conflict(_) => 409,
             AppError::TooLarge(_) => 413,
+            AppError::Busy(_) => 429,
             AppError::Validation(_) => 422,
             AppError::Internal(_) => 500,
         }
@@ -78,6 +82,7 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::TooLarge(_) => "too_large",
+            AppError::Busy(_) => "too_many_requests",
             AppError::Validation(_) => "validation",
             AppError::Internal(_) => "internal",
         }
@@ -91,6 +96,7 @@ impl AppError {
             AppError::NotFound => "見つかりません",
             AppError::Conflict(_) => "既存のデータと重複しています",
             AppError::TooLarge(_) => "データが大きすぎます",
+            AppError::Busy(_) => "混み合っています",
             AppError::Validation(_) => "入力内容に誤りがあります",
             AppError::Internal(_) => "システムエラーが発生しました",
         }

@@ -225,6 +225,97 @@ pub fn opt_date_db(
     opt_date(field, label, s, errs).map(|d| d.format("%Y-%m-%d").to_string())
 }
 
+// ---------------------------------------------------------------- passwords
+
+/// The shortest password accepted.
+pub const PASSWORD_MIN_CHARS: usize = 12;
+/// The longest (argon2 hashes any length; this keeps a sign-in request small).
+pub const PASSWORD_MAX_CHARS: usize = 256;
+
+/// The common passwords a new password must not be (data/common-passwords.txt, made by
+/// scripts/common-passwords.sh from the `passwords` list of the npm package zxcvbn).
+fn common_passwords() -> &'static std::collections::HashSet<&'static str> {
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        include_str!("../data/common-passwords.txt")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect()
+    })
+}
+
+/// Runs along a keyboard row or the alphabet ("qwertyuiopas", "abcdefghijkl", "987654321098").
+fn is_sequence(lower: &str) -> bool {
+    const RUNS: [&str; 3] = [
+        "qwertyuiopasdfghjklzxcvbnm",
+        "abcdefghijklmnopqrstuvwxyz",
+        "123456789012345678901234567890",
+    ];
+    let rev: String = lower.chars().rev().collect();
+    RUNS.iter()
+        .any(|r| r.contains(lower) || r.contains(rev.as_str()))
+}
+
+/// Checks a new password (on create, reset and change) for the user whose login is
+/// `login`; the message is shown to the user. At least 12 characters; not blank, and no
+/// control or invisible characters; not the login, nor the login with digits added; not a
+/// common password (or one with digits and symbols added before or after); not a run of
+/// keys or of the alphabet; at least 5 different characters.
+pub fn new_password(password: &str, login: &str) -> Result<(), String> {
+    let n = password.chars().count();
+    if password
+        .chars()
+        .all(|c| c.is_whitespace() || is_invisible(c))
+    {
+        return Err("空白や目に見えない文字だけのパスワードは使えません。".into());
+    }
+    if let Some(c) = password.chars().find(|&c| {
+        c.is_control() || is_invisible(c) || matches!(c as u32, 0x202A..=0x202E | 0x2066..=0x2069)
+    }) {
+        return Err(format!(
+            "パスワードに制御文字や目に見えない文字（U+{:04X}）は使えません。",
+            c as u32
+        ));
+    }
+    if n < PASSWORD_MIN_CHARS {
+        return Err(format!(
+            "パスワードは{PASSWORD_MIN_CHARS}文字以上にしてください（長い語句がおすすめです）。"
+        ));
+    }
+    if n > PASSWORD_MAX_CHARS {
+        return Err(format!(
+            "パスワードは{PASSWORD_MAX_CHARS}文字以内にしてください。"
+        ));
+    }
+    let lower = text::nfkc(password).to_lowercase();
+    // The word inside digits and symbols: "2026Password!!" → "password".
+    let base = lower.trim_matches(|c: char| !c.is_alphabetic());
+    let login = text::clean_login(login);
+    let local = login.split('@').next().unwrap_or("");
+    if (login.chars().count() >= 4 && lower.contains(&login))
+        || (!local.is_empty() && base == local)
+    {
+        return Err("ログインIDを含むパスワードは使えません。".into());
+    }
+    let common = common_passwords();
+    if common.contains(lower.as_str()) || (!base.is_empty() && common.contains(base)) {
+        return Err(
+            "よく使われているパスワード（またはそれに数字や記号を付けただけのもの）は使えません。"
+                .into(),
+        );
+    }
+    if is_sequence(&lower) {
+        return Err("キーボードの並びや連続した文字だけのパスワードは使えません。".into());
+    }
+    let distinct: std::collections::BTreeSet<char> = lower.chars().collect();
+    if distinct.len() < 5 {
+        return Err("同じ文字の繰り返しが多すぎます。5種類以上の文字を使ってください。".into());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,5 +439,35 @@ mod tests {
         let mut errs = vec![];
         check_text(&mut errs, "note", "一行目\n二行目", 50);
         assert!(errs.is_empty(), "multi-line fields keep newlines");
+    }
+
+    #[test]
+    fn password_rules_refuse_what_the_review_found() {
+        let refused = |p: &str, login: &str| new_password(p, login).unwrap_err();
+        // The examples, and their 12-character versions.
+        for p in ["password12", "qwertyuiop", "          ", "short"] {
+            assert!(new_password(p, "nurse@demo-city").is_err(), "{p}");
+        }
+        assert!(refused("password1234", "x").contains("よく使われている"));
+        assert!(refused("2026Password!!", "x").contains("よく使われている"));
+        assert!(refused("qwertyuiopas", "x").contains("キーボード"));
+        assert!(refused("            ", "x").contains("空白"));
+        assert!(refused(&"\u{200B}".repeat(12), "x").contains("空白や目に見えない"));
+        assert!(refused("kodomo\u{200B}-2026-x", "x").contains("U+200B"));
+        assert!(refused("nurse@demo-city", "nurse@demo-city").contains("ログインID"));
+        assert!(refused("nurse@demo-city2026", "nurse@demo-city").contains("ログインID"));
+        assert!(refused("longusername99", "longusername@demo-city").contains("ログインID"));
+        assert!(refused("abababababab", "x").contains("5種類"));
+        assert!(refused("kodomo-2026", "x").contains("12文字"));
+        // Good ones.
+        for p in [
+            "kodomo-2026-x",
+            "test-Passw0rd-2026",
+            "e2e-Passw0rd-1",
+            "みんなで支える寄る辺の会",
+        ] {
+            assert_eq!(new_password(p, "nurse@demo-city"), Ok(()), "{p}");
+        }
+        assert!(common_passwords().len() > 5000);
     }
 }

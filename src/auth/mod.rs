@@ -1,8 +1,10 @@
 //! Who is asking and what they may do: roles, the policy, passwords, sessions and API tokens.
 
+pub mod account;
 pub mod password;
 pub mod policy;
 pub mod session;
+pub mod throttle;
 pub mod token;
 pub mod user;
 

@@ -4,7 +4,7 @@
 use chrono::Duration;
 use sqlx::Row;
 
-use super::{password, random_token, sha256_hex, Ctx};
+use super::{password, random_token, sha256_hex, throttle, Ctx};
 use crate::audit::{self, Entry};
 use crate::db::Db;
 use crate::error::AppResult;
@@ -12,124 +12,129 @@ use crate::text::clean_login;
 use crate::{time, AppError};
 
 pub const COOKIE: &str = "yorube_session";
-/// Failed attempts in a row before an account is locked for LOCK_MINUTES.
-pub const MAX_FAILURES: i64 = 10;
-pub const LOCK_MINUTES: i64 = 15;
+/// Checked failures in a row of one login before it is slowed (auth::throttle).
+pub const MAX_FAILURES: i64 = super::throttle::ACCOUNT_LIMIT;
 /// Sessions end after this long in any case.
 pub const ABSOLUTE_HOURS: i64 = 12;
 
 pub const MSG_INVALID: &str = "ログインIDまたはパスワードが正しくありません。";
 
-/// Checks a login and password. Every failure is audited; the message never says
-/// whether the login exists.
+/// A checked login and password.
+pub struct SignedIn {
+    pub ctx: Ctx,
+    /// An administrator reset the password: the user must choose a new one first.
+    pub must_change_password: bool,
+}
+
+/// Checks a login and password from the client address `addr`.
+///
+/// Every attempt is counted first (auth::throttle: one atomic upsert per attempt, per
+/// login and per address); a slowed key is refused without looking at the password, with
+/// a message that does not depend on whether the login exists. Then the password is
+/// checked against the user's hash, or a dummy hash for an unknown login, on a blocking
+/// thread behind a few permits (429 when they are all taken). Every other failure —
+/// unknown login, wrong password, disabled account (whatever the password) — gets the one
+/// message `MSG_INVALID`, and is audited; refusals of a slowed key are audited once per
+/// key and window.
 pub async fn authenticate(
     db: &Db,
     login: &str,
     password_in: &str,
     channel: &str,
-) -> AppResult<Ctx> {
+    addr: &str,
+) -> AppResult<SignedIn> {
     let login = clean_login(login);
     if login.is_empty() || password_in.is_empty() {
         return Err(AppError::Unauthorized(
             "ログインIDとパスワードを入力してください。".into(),
         ));
     }
+    if password_in.chars().count() > crate::validate::PASSWORD_MAX_CHARS || login.len() > 200 {
+        return Err(AppError::Unauthorized(MSG_INVALID.into()));
+    }
+    // A place in the verifier's queue first: beyond it, 429 without any database work.
+    let place = password::admit(db)?;
+    let gate = throttle::attempt(db, &login, addr).await?;
+    if !gate.allowed {
+        for (key, failures) in &gate.audit {
+            let what = if key.starts_with("addr:") {
+                "接続元"
+            } else {
+                "ログインID"
+            };
+            audit::record(
+                db,
+                Entry::anonymous(&login, None, "auth.sign_in_throttled", "user", "-").detail(
+                    &format!(
+                        "{channel}: {what}の試行を制限中（{failures}回目の失敗、接続元 {addr}）。この後15分間の拒否は記録しません"
+                    ),
+                ),
+            )
+            .await?;
+        }
+        return Err(AppError::Unauthorized(throttle::wait_message(
+            gate.wait_secs,
+        )));
+    }
     let row = sqlx::query(
-        "SELECT id, tenant_id, password_hash, disabled_at, failed_logins, locked_until FROM users WHERE login = $1",
+        "SELECT id, tenant_id, password_hash, disabled_at, must_change_password FROM users WHERE login = $1",
     )
     .bind(&login)
     .fetch_optional(&db.pool)
     .await?;
-    let Some(row) = row else {
-        // Same work as a real check, so timing does not tell which logins exist.
-        let _ = password::verify(password_in, password::dummy_hash());
-        audit::record(
-            db,
-            Entry::anonymous(&login, None, "auth.sign_in_failed", "user", "-")
-                .detail(&format!("{channel}: 未登録のログインID")),
-        )
-        .await?;
+    let user = match &row {
+        Some(r) => Some((
+            r.try_get::<String, _>("id")?,
+            r.try_get::<Option<String>, _>("tenant_id")?,
+            r.try_get::<String, _>("password_hash")?,
+            r.try_get::<Option<String>, _>("disabled_at")?.is_some(),
+            r.try_get::<i64, _>("must_change_password")? != 0,
+        )),
+        None => None,
+    };
+    // The same work whether the login exists or not, so timing tells nothing.
+    let hash = match &user {
+        Some((_, _, h, _, _)) => h.as_str(),
+        None => password::dummy_hash_blocking().await?,
+    };
+    let ok = password::verify_admitted(db, &place, password_in, hash).await?;
+    drop(place);
+    let failed = |tenant: Option<&str>, id: &str, why: String| {
+        Entry::anonymous(&login, tenant, "auth.sign_in_failed", "user", id)
+            .detail(&format!("{channel}: {why}（接続元 {addr}）"))
+    };
+    let Some((id, tenant_id, _, disabled, must_change)) = user else {
+        audit::record(db, failed(None, "-", "未登録のログインID".into())).await?;
         return Err(AppError::Unauthorized(MSG_INVALID.into()));
     };
-    let id: String = row.get("id");
-    let tenant_id: Option<String> = row.get("tenant_id");
-    let hash: String = row.get("password_hash");
-    let disabled: Option<String> = row.get("disabled_at");
-    let failed: i64 = row.get("failed_logins");
-    let locked_until: Option<String> = row.get("locked_until");
-    let now = time::now();
-    if let Some(until) = locked_until.as_deref().and_then(time::from_db) {
-        if until > now {
-            let mins = ((until - now).num_seconds() + 59) / 60;
-            audit::record(
-                db,
-                Entry::anonymous(
-                    &login,
-                    tenant_id.as_deref(),
-                    "auth.sign_in_failed",
-                    "user",
-                    &id,
-                )
-                .detail(&format!("{channel}: ロック中")),
-            )
-            .await?;
-            return Err(AppError::Unauthorized(format!(
-                "ログインに続けて失敗したため、このアカウントは一時的にロックされています。{mins}分後にもう一度お試しください。"
-            )));
-        }
-    }
-    if !password::verify(password_in, &hash) {
-        let failed = failed + 1;
-        let lock = (failed >= MAX_FAILURES).then(|| time::in_db(Duration::minutes(LOCK_MINUTES)));
-        let mut tx = db.begin_write().await?;
-        sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
-            .bind(if lock.is_some() { 0 } else { failed })
-            .bind(&lock)
-            .bind(&id)
-            .execute(&mut *tx)
-            .await?;
-        audit::append(
-            &mut tx,
-            Entry::anonymous(
-                &login,
-                tenant_id.as_deref(),
-                "auth.sign_in_failed",
-                "user",
-                &id,
-            )
-            .detail(&format!("{channel}: パスワード誤り（{failed}回目）")),
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(AppError::Unauthorized(MSG_INVALID.into()));
-    }
-    if disabled.is_some() {
+    if disabled {
         audit::record(
             db,
-            Entry::anonymous(
-                &login,
-                tenant_id.as_deref(),
-                "auth.sign_in_failed",
-                "user",
-                &id,
-            )
-            .detail(&format!("{channel}: 無効なアカウント")),
+            failed(tenant_id.as_deref(), &id, "無効なアカウント".into()),
         )
         .await?;
-        return Err(AppError::Unauthorized(
-            "このアカウントは無効になっています。事業担当者にお問い合わせください。".into(),
-        ));
+        return Err(AppError::Unauthorized(MSG_INVALID.into()));
     }
+    if !ok {
+        audit::record(
+            db,
+            failed(
+                tenant_id.as_deref(),
+                &id,
+                format!("パスワード誤り（{}回目）", gate.account_failures),
+            ),
+        )
+        .await?;
+        return Err(AppError::Unauthorized(MSG_INVALID.into()));
+    }
+    throttle::succeeded(db, &login, addr).await?;
     let ctx = super::user::load_ctx(db, &id)
         .await?
         .ok_or_else(|| AppError::Unauthorized(MSG_INVALID.into()))?;
-    if failed > 0 {
-        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-            .bind(&id)
-            .execute(&db.pool)
-            .await?;
-    }
-    Ok(ctx)
+    Ok(SignedIn {
+        ctx,
+        must_change_password: must_change,
+    })
 }
 
 pub struct NewSession {
@@ -137,21 +142,30 @@ pub struct NewSession {
     pub csrf: String,
 }
 
-/// Starts a session for a signed-in user and audits the sign-in.
-pub async fn start(db: &Db, ctx: &Ctx, idle_minutes: i64) -> AppResult<NewSession> {
+/// Starts a session for a signed-in user (from `addr`, with the browser `user_agent`) and
+/// audits the sign-in.
+pub async fn start(
+    db: &Db,
+    ctx: &Ctx,
+    idle_minutes: i64,
+    addr: &str,
+    user_agent: &str,
+) -> AppResult<NewSession> {
     let token = random_token();
     let csrf = random_token();
     let now = time::now_db();
     let mut tx = db.begin_write().await?;
     sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $4, $5)",
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, address, user_agent) \
+         VALUES ($1, $2, $3, $4, $4, $5, $6, $7)",
     )
     .bind(sha256_hex(&token))
     .bind(&ctx.user_id)
     .bind(&csrf)
     .bind(&now)
     .bind(time::in_db(Duration::minutes(idle_minutes)))
+    .bind(addr)
+    .bind(user_agent.chars().take(200).collect::<String>())
     .execute(&mut *tx)
     .await?;
     audit::commit(
@@ -169,8 +183,14 @@ pub async fn start(db: &Db, ctx: &Ctx, idle_minutes: i64) -> AppResult<NewSessio
     Ok(NewSession { token, csrf })
 }
 
+#[allow(clippy::large_enum_variant)] // made once per request, never stored
 pub enum Lookup {
-    Active { ctx: Ctx, csrf: String },
+    Active {
+        ctx: Ctx,
+        csrf: String,
+        must_change_password: bool,
+        unread_notices: i64,
+    },
     Expired,
     Missing,
 }
@@ -180,6 +200,8 @@ pub enum Lookup {
 struct Cached {
     ctx: Ctx,
     csrf: String,
+    must_change_password: bool,
+    unread_notices: i64,
     expires: chrono::DateTime<chrono::Utc>,
     created: chrono::DateTime<chrono::Utc>,
 }
@@ -202,6 +224,8 @@ pub async fn lookup(db: &Db, token: &str, idle_minutes: i64) -> AppResult<Lookup
             return Ok(Lookup::Active {
                 ctx: c.ctx,
                 csrf: c.csrf,
+                must_change_password: c.must_change_password,
+                unread_notices: c.unread_notices,
             });
         }
     }
@@ -211,7 +235,8 @@ pub async fn lookup(db: &Db, token: &str, idle_minutes: i64) -> AppResult<Lookup
 async fn lookup_uncached(db: &Db, th: &str, idle_minutes: i64) -> AppResult<Lookup> {
     // One query for the session and its (active) user.
     let row = sqlx::query(&format!(
-        "SELECT s.csrf_token, s.created_at AS session_created_at, s.last_seen_at, s.expires_at, {} \
+        "SELECT s.csrf_token, s.created_at AS session_created_at, s.last_seen_at, s.expires_at, \
+         u.must_change_password, (SELECT COUNT(*) FROM account_notices n WHERE n.user_id = u.id AND n.read_at IS NULL) AS unread_notices, {} \
          JOIN sessions s ON s.user_id = u.id WHERE s.token_hash = $1 AND u.disabled_at IS NULL",
         super::user::USER_COLS
     ))
@@ -222,8 +247,8 @@ async fn lookup_uncached(db: &Db, th: &str, idle_minutes: i64) -> AppResult<Look
         return Ok(Lookup::Missing);
     };
     let now = time::now();
-    let expires = time::from_db(row.get::<String, _>("expires_at").as_str());
-    let created = time::from_db(row.get::<String, _>("session_created_at").as_str());
+    let expires = time::from_db(row.try_get::<String, _>("expires_at")?.as_str());
+    let created = time::from_db(row.try_get::<String, _>("session_created_at")?.as_str());
     let too_old = created
         .map(|c| now - c > Duration::hours(ABSOLUTE_HOURS))
         .unwrap_or(true);
@@ -235,9 +260,11 @@ async fn lookup_uncached(db: &Db, th: &str, idle_minutes: i64) -> AppResult<Look
         return Ok(Lookup::Expired);
     }
     let ctx = super::user::ctx_from_row(&row)?;
-    let csrf: String = row.get("csrf_token");
+    let csrf: String = row.try_get("csrf_token")?;
+    let must_change_password = row.try_get::<i64, _>("must_change_password")? != 0;
+    let unread_notices: i64 = row.try_get("unread_notices")?;
     let mut expires = expires.unwrap_or(now);
-    let last_seen = time::from_db(row.get::<String, _>("last_seen_at").as_str());
+    let last_seen = time::from_db(row.try_get::<String, _>("last_seen_at")?.as_str());
     if last_seen
         .map(|l| now - l > Duration::seconds(60))
         .unwrap_or(true)
@@ -255,11 +282,18 @@ async fn lookup_uncached(db: &Db, th: &str, idle_minutes: i64) -> AppResult<Look
         Cached {
             ctx: ctx.clone(),
             csrf: csrf.clone(),
+            must_change_password,
+            unread_notices,
             expires,
             created: created.unwrap_or(now),
         },
     );
-    Ok(Lookup::Active { ctx, csrf })
+    Ok(Lookup::Active {
+        ctx,
+        csrf,
+        must_change_password,
+        unread_notices,
+    })
 }
 
 /// Ends a session (sign-out) and audits it.

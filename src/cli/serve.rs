@@ -27,6 +27,9 @@ pub struct ServeArgs {
     /// https で直接配信するとき、Cookie に常に Secure を付ける
     #[arg(long, env = "YORUBE_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// リバースプロキシの後ろで、接続元を X-Forwarded-For の最後の値から取る（ログイン試行の制限に使う）
+    #[arg(long, env = "YORUBE_TRUST_FORWARDED_FOR")]
+    trust_forwarded_for: bool,
 }
 
 pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
@@ -53,6 +56,7 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
         Config {
             session_idle_minutes: a.session_idle_minutes,
             force_secure_cookies: a.secure_cookies,
+            trust_forwarded_for: a.trust_forwarded_for,
         },
     );
     println!(
@@ -71,9 +75,12 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
             }
         }
     });
-    axum::serve(listener, crate::app::router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        crate::app::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     Ok(())
 }
 

@@ -38,6 +38,9 @@ pub enum UserCmd {
         login: String,
         #[arg(long, env = "YORUBE_PASSWORD")]
         password: Option<String>,
+        /// 次のログインで本人に新しいパスワードを決めてもらう（画面からの再設定と同じ）
+        #[arg(long)]
+        require_change: bool,
     },
     /// 利用者を無効にする（セッションとトークンも無効になる）
     Disable {
@@ -85,12 +88,13 @@ pub async fn run(cmd: UserCmd) -> anyhow::Result<()> {
             db,
             login,
             password: pw,
+            require_change,
         } => {
             let database = db.open().await?;
             let u = find(&database, &login).await?;
             let generated = pw.is_none();
             let pw = pw.unwrap_or_else(password::generate);
-            tenants::reset_password(&database, &ctx, &u.id, &pw)
+            tenants::reset_password(&database, &ctx, &u.id, &pw, require_change)
                 .await
                 .map_err(cli_err)?;
             println!("パスワードを再設定しました: {}", u.login);

@@ -62,7 +62,7 @@ pub async fn run(db: &Db, password_in: Option<&str>) -> AppResult<DemoReport> {
         Some(p) => p.to_string(),
         None => password::generate(),
     };
-    password::check_strength(&password).map_err(|m| crate::AppError::invalid("password", m))?;
+    password::check_strength(&password, "").map_err(|m| crate::AppError::invalid("password", m))?;
     // One hash shared by the demo accounts keeps `yorube demo` quick; real accounts
     // each get their own salt.
     let hash = password::hash(&password)?;

@@ -369,14 +369,14 @@ pub async fn create_user(db: &Db, ctx: &Ctx, n: NewUser) -> AppResult<User> {
     if display_name.is_empty() {
         errs.push(FieldError::new("display_name", "氏名を入力してください。"));
     }
-    if let Err(m) = password::check_strength(&n.password) {
+    if let Err(m) = password::check_strength(&n.password, &login) {
         errs.push(FieldError::new("password", m));
     }
     let role = match role {
         Some(r) if errs.is_empty() => r,
         _ => return Err(AppError::Validation(errs)),
     };
-    let hash = password::hash(&n.password)?;
+    let hash = password::hash_blocking(&n.password).await?;
     let id = uuid::Uuid::now_v7().to_string();
     let now = time::now_db();
     let tenant_id = tenant.as_ref().map(|t| t.id.clone());
@@ -473,21 +473,41 @@ async fn end_all_access(tx: &mut crate::db::Tx, user_id: &str, now: &str) -> App
     Ok(())
 }
 
-/// Sets a new password for a user of the caller's tenant; ends their sessions and tokens.
-pub async fn reset_password(db: &Db, ctx: &Ctx, id: &str, new_password: &str) -> AppResult<()> {
+/// Sets a new password for a user of the caller's tenant; ends their sessions and tokens,
+/// and leaves them a notice. With `must_change` (an administrator's reset on the page)
+/// the user must choose their own password at their next sign-in before anything else.
+pub async fn reset_password(
+    db: &Db,
+    ctx: &Ctx,
+    id: &str,
+    new_password: &str,
+    must_change: bool,
+) -> AppResult<()> {
     policy::require(ctx, Action::ManageUsers)?;
     let user = get_user(db, ctx, id).await?;
-    password::check_strength(new_password).map_err(|m| AppError::invalid("password", m))?;
-    let hash = password::hash(new_password)?;
+    password::check_strength(new_password, &user.login)
+        .map_err(|m| AppError::invalid("password", m))?;
+    let hash = password::hash_blocking(new_password).await?;
     let now = time::now_db();
     let mut tx = db.begin_write().await?;
-    sqlx::query("UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL, updated_at = $2 WHERE id = $3")
+    sqlx::query("UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL, updated_at = $2, must_change_password = $3 WHERE id = $4")
         .bind(&hash)
         .bind(&now)
+        .bind(i64::from(must_change))
         .bind(&user.id)
         .execute(&mut *tx)
         .await?;
     end_all_access(&mut tx, &user.id, &now).await?;
+    crate::auth::account::notify(
+        &mut tx,
+        &user.id,
+        &format!(
+            "{}にパスワードが再設定されました（{}）。心当たりがない場合は、すぐに事業担当者へ連絡してください。",
+            time::format_datetime(&now),
+            if ctx.actor_id().is_some() { ctx.display_name.as_str() } else { "システム管理者" }
+        ),
+    )
+    .await?;
     audit::commit(
         tx,
         Entry::new(

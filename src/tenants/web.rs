@@ -210,7 +210,7 @@ async fn user_password(
     Path(id): Path<String>,
     Form(f): Form<PasswordForm>,
 ) -> PageResult {
-    match super::reset_password(&st.db, &a.ctx, &id, &f.password).await {
+    match super::reset_password(&st.db, &a.ctx, &id, &f.password, true).await {
         Ok(()) => Ok(Redirect::to(&format!("/users/{id}?done=password")).into_response()),
         Err(AppError::Validation(errs)) => {
             let user = super::get_user(&st.db, &a.ctx, &id).await.page_err(&a)?;

@@ -64,6 +64,10 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/problem+json"),
         );
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        }
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -164,9 +168,7 @@ fn json_rejection(r: JsonRejection) -> AppError {
                 ),
             )])
         }
-        JsonRejection::BytesRejection(_) => {
-            AppError::TooLarge("送信されたデータが大きすぎます（上限 20MB）。".into())
-        }
+        JsonRejection::BytesRejection(_) => AppError::TooLarge(super::MSG_TOO_LARGE.into()),
         _ => AppError::BadRequest("リクエストを読み取れません。".into()),
     }
 }
@@ -175,6 +177,7 @@ fn json_rejection(r: JsonRejection) -> AppError {
 pub struct ApiAuth {
     pub ctx: Ctx,
     pub token_id: String,
+    pub scope: token::Scope,
 }
 
 impl FromRequestParts<AppState> for ApiAuth {
@@ -196,7 +199,28 @@ impl FromRequestParts<AppState> for ApiAuth {
             )));
         };
         match token::resolve(&st.db, token).await? {
-            Some((ctx, token_id)) => Ok(ApiAuth { ctx, token_id }),
+            Some(r) => {
+                let read_only = matches!(
+                    parts.method,
+                    axum::http::Method::GET
+                        | axum::http::Method::HEAD
+                        | axum::http::Method::OPTIONS
+                );
+                // A read token may still revoke itself.
+                let revoking = parts.method == axum::http::Method::DELETE
+                    && parts.uri.path().ends_with("/auth/token");
+                if r.scope == token::Scope::Read && !read_only && !revoking {
+                    return Err(ApiError(AppError::Forbidden(
+                        "このトークンは読み取り専用です（scope: read）。変更には scope が read_write のトークンを取得してください。"
+                            .into(),
+                    )));
+                }
+                Ok(ApiAuth {
+                    ctx: r.ctx,
+                    token_id: r.token_id,
+                    scope: r.scope,
+                })
+            }
             None => Err(ApiError(AppError::Unauthorized(
                 "トークンが無効か、有効期限が切れています。もう一度取得してください。".into(),
             ))),
@@ -204,10 +228,29 @@ impl FromRequestParts<AppState> for ApiAuth {
     }
 }
 
+/// The caller's address, for sign-in throttling (web::client_addr).
+pub struct ClientAddr(pub String);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(super::client_addr(
+            &parts.headers,
+            &parts.extensions,
+            &st.config,
+        )))
+    }
+}
+
 #[derive(Deserialize)]
 struct TokenRequest {
     login: String,
     password: String,
+    /// "read" or "read_write" (the default).
+    scope: Option<String>,
+    /// Days the token is valid: 1 to 30 (the default).
+    expires_in_days: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -215,18 +258,44 @@ struct TokenResponse {
     token: String,
     token_type: &'static str,
     expires_at: String,
+    scope: &'static str,
 }
 
 async fn issue_token(
     State(st): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> ApiResult<TokenResponse> {
-    let ctx = session::authenticate(&st.db, &req.login, &req.password, "api").await?;
-    let issued = token::issue(&st.db, &ctx).await?;
+    let scope = match req.scope.as_deref() {
+        None => token::Scope::ReadWrite,
+        Some(s) => token::Scope::parse(s).ok_or_else(|| {
+            AppError::invalid("scope", "scope は read か read_write を指定してください。")
+        })?,
+    };
+    let days = req.expires_in_days.unwrap_or(token::VALID_DAYS);
+    if !(1..=token::VALID_DAYS).contains(&days) {
+        return Err(ApiError(AppError::invalid(
+            "expires_in_days",
+            format!(
+                "expires_in_days は 1 から {} の日数で指定してください。",
+                token::VALID_DAYS
+            ),
+        )));
+    }
+    let signed = session::authenticate(&st.db, &req.login, &req.password, "api", &addr).await?;
+    if signed.must_change_password {
+        return Err(ApiError(AppError::Forbidden(
+            "パスワードの変更が必要です。画面からログインして、新しいパスワードを設定してください。"
+                .into(),
+        )));
+    }
+    let ctx = signed.ctx;
+    let issued = token::issue(&st.db, &ctx, scope, days).await?;
     Ok(Json(TokenResponse {
         token: issued.token,
         token_type: "Bearer",
         expires_at: issued.expires_at,
+        scope: issued.scope.as_str(),
     }))
 }
 

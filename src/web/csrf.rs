@@ -6,10 +6,13 @@ use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 
-use super::{pages, AppState, Session, BODY_LIMIT};
+use super::{
+    declared_length, limit_body, pages, AppState, Session, ANONYMOUS_BODY_LIMIT, BODY_LIMIT,
+    SIGNED_IN_BODY_LIMIT, UPLOAD_PATHS,
+};
 use crate::auth::random_token;
 use crate::auth::session::{self, Lookup};
 use crate::AppError;
@@ -49,16 +52,41 @@ fn constant_eq(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// Paths a user who must change their password may still open.
+fn allowed_before_change(path: &str) -> bool {
+    matches!(path, "/account/password" | "/logout" | "/login")
+}
+
 pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
     let jar = CookieJar::from_headers(&parts.headers);
     let secure = is_https(&parts.headers, st.config.force_secure_cookies);
     let idle = st.config.session_idle_minutes;
+    let addr = super::client_addr(&parts.headers, &parts.extensions, &st.config);
+    let user_agent = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect::<String>();
 
     let token = jar.get(session::COOKIE).map(|c| c.value().to_string());
+    let mut must_change_password = false;
+    let mut unread_notices = 0;
     let (ctx, session_csrf, expired) = match &token {
         Some(t) => match session::lookup(&st.db, t, idle).await {
-            Ok(Lookup::Active { ctx, csrf }) => (Some(ctx), Some(csrf), false),
+            Ok(Lookup::Active {
+                ctx,
+                csrf,
+                must_change_password: m,
+                unread_notices: u,
+            }) => {
+                must_change_password = m;
+                unread_notices = u;
+                (Some(ctx), Some(csrf), false)
+            }
             Ok(Lookup::Expired) => (None, None, true),
             Ok(Lookup::Missing) => (None, None, false),
             Err(e) => return pages::error_page(None, &e),
@@ -82,17 +110,38 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
 
     let state_changing = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
     let body = if state_changing {
-        let bytes = match to_bytes(body, BODY_LIMIT).await {
-            Ok(b) => b,
-            Err(_) => {
-                return pages::error_page(
-                    None,
-                    &AppError::TooLarge("送信されたデータが大きすぎます（上限 20MB）。".into()),
-                )
+        // The limit is known before a byte of the body is read: small without a session,
+        // larger for a signed-in caller, the largest only on the upload routes.
+        let limit = match &ctx {
+            None => ANONYMOUS_BODY_LIMIT,
+            Some(_) if UPLOAD_PATHS.contains(&parts.uri.path()) => BODY_LIMIT,
+            Some(_) => SIGNED_IN_BODY_LIMIT,
+        };
+        let too_large = || {
+            pages::error_page(
+                ctx.as_ref(),
+                &AppError::TooLarge(format!(
+                    "送信されたデータが大きすぎます（上限 {}）。",
+                    human_size(limit)
+                )),
+            )
+        };
+        if declared_length(&parts.headers).is_some_and(|n| n > limit as u64) {
+            return too_large();
+        }
+        let expected = session_csrf.as_deref().or(cookie_csrf.as_deref());
+        // The token from a header or (multipart only) the query is checked before the
+        // body is read; a form's own field needs the (small) body read first.
+        let (submitted, body) = match early_token(&parts.headers, parts.uri.query()) {
+            Some(t) => (Some(t), limit_body(body, limit)),
+            None => {
+                let bytes = match to_bytes(body, limit).await {
+                    Ok(b) => b,
+                    Err(_) => return too_large(),
+                };
+                (body_token(&parts.headers, &bytes), Body::from(bytes))
             }
         };
-        let submitted = submitted_token(&parts.headers, parts.uri.query(), &bytes);
-        let expected = session_csrf.as_deref().or(cookie_csrf.as_deref());
         let ok =
             matches!((expected, submitted.as_deref()), (Some(e), Some(s)) if constant_eq(e, s));
         if !ok {
@@ -107,10 +156,14 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
             }
             return res;
         }
-        Body::from(bytes)
+        body
     } else {
         body
     };
+
+    if ctx.is_some() && must_change_password && !allowed_before_change(parts.uri.path()) {
+        return Redirect::to("/account/password?required=1").into_response();
+    }
 
     parts.extensions.insert(Session {
         ctx,
@@ -118,6 +171,10 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
         token,
         expired,
         secure,
+        addr,
+        user_agent,
+        must_change_password,
+        unread_notices,
     });
     let mut res = next.run(Request::from_parts(parts, body)).await;
     if let Some(v) = new_cookie_csrf {
@@ -126,28 +183,49 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
     res
 }
 
+fn human_size(n: usize) -> String {
+    if n >= 1024 * 1024 {
+        format!("{}MB", n / (1024 * 1024))
+    } else {
+        format!("{}KB", n / 1024)
+    }
+}
+
 pub fn set_cookie(res: &mut Response, c: Cookie<'static>) {
     if let Ok(v) = HeaderValue::from_str(&c.to_string()) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
 }
 
-/// The token from the `x-csrf-token` header, the `_csrf` form field of an
-/// urlencoded body, or (for multipart uploads) the `_csrf` query parameter.
-fn submitted_token(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Option<String> {
+/// The token a request carries outside its body: the `x-csrf-token` header, or for a
+/// multipart upload (whose file cannot be read before the check) the `_csrf` query
+/// parameter. Never the query of any other request: a token in a URL leaks through logs
+/// and the Referer.
+fn early_token(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
     if let Some(v) = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()) {
         return Some(v.to_string());
     }
-    let ctype = headers
+    if content_type(headers).starts_with("multipart/form-data") {
+        return query.and_then(|q| form_field(q.as_bytes(), CSRF_FIELD));
+    }
+    None
+}
+
+/// The `_csrf` field of an urlencoded body.
+fn body_token(headers: &HeaderMap, body: &[u8]) -> Option<String> {
+    if content_type(headers).starts_with("application/x-www-form-urlencoded") {
+        return form_field(body, CSRF_FIELD);
+    }
+    None
+}
+
+fn content_type(headers: &HeaderMap) -> String {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if ctype.starts_with("application/x-www-form-urlencoded") {
-        if let Some(v) = form_field(body, CSRF_FIELD) {
-            return Some(v);
-        }
-    }
-    query.and_then(|q| form_field(q.as_bytes(), CSRF_FIELD))
+        .unwrap_or("")
+        .trim_start()
+        .to_ascii_lowercase()
 }
 
 fn form_field(data: &[u8], name: &str) -> Option<String> {
@@ -161,20 +239,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_token_in_form_body() {
+    fn finds_token_in_form_body_header_or_multipart_query() {
         let mut h = HeaderMap::new();
         h.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/x-www-form-urlencoded"),
         );
         assert_eq!(
-            submitted_token(&h, None, b"login=a&_csrf=abc%20d&x=1").as_deref(),
+            body_token(&h, b"login=a&_csrf=abc%20d&x=1").as_deref(),
             Some("abc d")
         );
-        assert_eq!(submitted_token(&h, None, b"login=a").as_deref(), None);
-        assert_eq!(
-            submitted_token(&h, Some("_csrf=q"), b"").as_deref(),
-            Some("q")
+        assert_eq!(body_token(&h, b"login=a").as_deref(), None);
+        // Never from the query of a form post.
+        assert_eq!(early_token(&h, Some("_csrf=q")).as_deref(), None);
+        let mut m = HeaderMap::new();
+        m.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("multipart/form-data; boundary=x"),
         );
+        assert_eq!(early_token(&m, Some("_csrf=q")).as_deref(), Some("q"));
+        m.insert("x-csrf-token", HeaderValue::from_static("h"));
+        assert_eq!(early_token(&m, None).as_deref(), Some("h"));
     }
 }

@@ -2,6 +2,7 @@
 //! middleware, security headers, embedded assets, extractors and the error pages. It
 //! knows no capability; `app` puts the capabilities' routes together.
 
+pub mod account;
 pub mod api;
 pub mod assets;
 pub mod csrf;
@@ -27,6 +28,9 @@ pub struct Config {
     pub session_idle_minutes: i64,
     /// Mark cookies Secure even without X-Forwarded-Proto (when served over https directly).
     pub force_secure_cookies: bool,
+    /// Take the client's address for sign-in throttling from the last entry of
+    /// X-Forwarded-For (behind a reverse proxy that sets it), not from the connection.
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for Config {
@@ -34,6 +38,7 @@ impl Default for Config {
         Config {
             session_idle_minutes: 30,
             force_secure_cookies: false,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -56,8 +61,83 @@ impl AppState {
     }
 }
 
-/// The largest request body accepted (imports are the largest).
+/// The largest request body accepted: only on the upload routes (`UPLOAD_PATHS`), and
+/// only once the caller's session (and, for pages, CSRF token) has been checked.
 pub const BODY_LIMIT: usize = 20 * 1024 * 1024;
+/// Every other request of a signed-in caller (forms with several long texts).
+pub const SIGNED_IN_BODY_LIMIT: usize = 1024 * 1024;
+/// Requests without a session (the sign-in form, the token endpoint).
+pub const ANONYMOUS_BODY_LIMIT: usize = 64 * 1024;
+
+/// The routes that take files (imports), which keep `BODY_LIMIT`.
+pub const UPLOAD_PATHS: &[&str] = &["/agencies/import", "/api/v1/agencies/import"];
+
+/// The body of `req` cut off at `limit` (a longer one fails as 413 when read).
+pub fn limit_body(body: axum::body::Body, limit: usize) -> axum::body::Body {
+    axum::body::Body::new(http_body_util::Limited::new(body, limit))
+}
+
+/// The Content-Length a request declares, if any.
+pub fn declared_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// The limit of an API request's body: the token endpoint is anonymous, uploads are big.
+pub fn api_limit(path: &str) -> usize {
+    if UPLOAD_PATHS.contains(&path) {
+        BODY_LIMIT
+    } else if path == "/api/v1/auth/token" {
+        ANONYMOUS_BODY_LIMIT
+    } else {
+        SIGNED_IN_BODY_LIMIT
+    }
+}
+
+pub const MSG_TOO_LARGE: &str = "送信されたデータが大きすぎます。";
+
+/// Small body limits under the API (the pages' are set by the session layer): a body
+/// longer than its route's limit is refused from its Content-Length before it is read,
+/// and cut off at the limit when it has none.
+pub async fn api_body_limit(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if !path.starts_with("/api/") {
+        return next.run(req).await;
+    }
+    let limit = api_limit(path);
+    if declared_length(req.headers()).is_some_and(|n| n > limit as u64) {
+        return api::ApiError(AppError::TooLarge(MSG_TOO_LARGE.into())).into_response();
+    }
+    let (parts, body) = req.into_parts();
+    next.run(Request::from_parts(parts, limit_body(body, limit)))
+        .await
+}
+
+/// The client's address for throttling: the connection's peer, or (with
+/// `trust_forwarded_for`) the last X-Forwarded-For entry; "unknown" when neither is there.
+pub fn client_addr(
+    headers: &axum::http::HeaderMap,
+    extensions: &axum::http::Extensions,
+    config: &Config,
+) -> String {
+    if config.trust_forwarded_for {
+        if let Some(last) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && v.len() <= 64)
+        {
+            return last.to_string();
+        }
+    }
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
 
 pub async fn healthz(State(st): State<AppState>) -> Response {
     match st.db.ping().await {
@@ -146,4 +226,11 @@ pub struct Session {
     pub token: Option<String>,
     pub expired: bool,
     pub secure: bool,
+    /// The client's address (for throttling and the list of sessions) and browser.
+    pub addr: String,
+    pub user_agent: String,
+    /// The signed-in user must choose a new password before anything else.
+    pub must_change_password: bool,
+    /// Unread notices about changes to the user's credentials.
+    pub unread_notices: i64,
 }

@@ -41,6 +41,8 @@ pub struct Page {
     pub nav: Vec<NavItem>,
     pub csrf: String,
     pub notice: Option<String>,
+    /// Unread notices about the user's credentials: a link in the header.
+    pub unread_notices: i64,
 }
 
 /// The navigation lists only what exists and what the caller may use.
@@ -95,11 +97,14 @@ impl Page {
             nav: ctx.map(|c| nav_for(c, path)).unwrap_or_default(),
             csrf: csrf.to_string(),
             notice: None,
+            unread_notices: 0,
         }
     }
 
     pub fn for_auth(title: impl Into<String>, a: &Auth) -> Page {
-        Page::new(title, Some(&a.ctx), &a.csrf, &a.path)
+        let mut p = Page::new(title, Some(&a.ctx), &a.csrf, &a.path);
+        p.unread_notices = a.unread_notices;
+        p
     }
 
     pub fn notice(mut self, n: Option<String>) -> Page {
@@ -113,6 +118,8 @@ pub struct Auth {
     pub ctx: Ctx,
     pub csrf: String,
     pub path: String,
+    /// Unread notices about the user's credentials (shown in every page's header).
+    pub unread_notices: i64,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Auth {
@@ -125,8 +132,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
             Some(Session {
                 ctx: Some(ctx),
                 csrf,
+                unread_notices,
                 ..
-            }) => Ok(Auth { ctx, csrf, path }),
+            }) => Ok(Auth {
+                ctx,
+                csrf,
+                path,
+                unread_notices,
+            }),
             Some(s) => {
                 let next = parts
                     .uri
@@ -409,22 +422,36 @@ async fn login_submit(
 ) -> Response {
     let login = f.login.unwrap_or_default();
     let next = safe_next(f.next.as_deref());
-    match session::authenticate(&st.db, &login, &f.password.unwrap_or_default(), "web").await {
-        Ok(ctx) => match session::start(&st.db, &ctx, st.config.session_idle_minutes).await {
+    let password = f.password.unwrap_or_default();
+    match session::authenticate(&st.db, &login, &password, "web", &s.addr).await {
+        Ok(signed) => match session::start(
+            &st.db,
+            &signed.ctx,
+            st.config.session_idle_minutes,
+            &s.addr,
+            &s.user_agent,
+        )
+        .await
+        {
             Ok(new) => {
-                let mut res = Redirect::to(&next).into_response();
+                let to = if signed.must_change_password {
+                    "/account/password?required=1".to_string()
+                } else {
+                    next
+                };
+                let mut res = Redirect::to(&to).into_response();
                 set_cookie(&mut res, cookie(session::COOKIE, new.token, s.secure));
                 res
             }
             Err(e) => error_page(None, &e),
         },
-        Err(AppError::Unauthorized(msg)) => render_status(
-            StatusCode::UNAUTHORIZED,
+        Err(e @ (AppError::Unauthorized(_) | AppError::Busy(_))) => render_status(
+            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED),
             &Login {
                 page: Page::new("ログイン", None, &s.csrf, "/login"),
                 login,
                 next,
-                error: Some(msg),
+                error: Some(e.to_string()),
                 info: None,
             },
         ),

@@ -15,6 +15,7 @@ mod network;
 mod registry_io;
 mod reports;
 mod services;
+mod signin;
 mod tenancy;
 mod training_survey;
 mod web_auth;
