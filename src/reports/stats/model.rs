@@ -295,7 +295,7 @@ pub fn tables(r: &Rows) -> Vec<Table> {
             })
             .or_insert(c);
     }
-    let mut dg = vec![0i64; 17];
+    let mut dg = [0i64; 17];
     let mut ages: BTreeMap<&str, i64> = BTreeMap::new();
     for c in first.values() {
         let g = usize::try_from(c.disease_group).ok().filter(|g| (1..=16).contains(g));
