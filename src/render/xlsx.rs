@@ -93,7 +93,11 @@ pub fn workbook_cells(sheets: &[CellSheet]) -> anyhow::Result<Vec<u8>> {
                         ws.write_string_with_format(r, c, t, &text)?;
                     }
                     Cell::Number(x) => {
-                        let f = if (x - x.round()).abs() < 1e-9 { &whole } else { &decimal };
+                        let f = if (x - x.round()).abs() < 1e-9 {
+                            &whole
+                        } else {
+                            &decimal
+                        };
                         ws.write_number_with_format(r, c, *x, f)?;
                     }
                 }

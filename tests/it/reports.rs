@@ -12,15 +12,16 @@ use crate::helpers::{client, TestApp};
 fn fields(v: &Value) -> Vec<String> {
     v["errors"]
         .as_array()
-        .map(|a| a.iter().map(|e| e["field"].as_str().unwrap_or("").to_string()).collect())
+        .map(|a| {
+            a.iter()
+                .map(|e| e["field"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 fn value(a: &Value, table: &str, label: &str) -> Option<f64> {
-    a["tables"]
-        .as_array()?
-        .iter()
-        .find(|t| t["key"] == table)?["rows"]
+    a["tables"].as_array()?.iter().find(|t| t["key"] == table)?["rows"]
         .as_array()?
         .iter()
         .find(|r| r["label"] == label)?["value"]
@@ -30,7 +31,9 @@ fn value(a: &Value, table: &str, label: &str) -> Option<f64> {
 async fn cost_comparison(app: TestApp) {
     let t = app.token("tenant_admin@demo-city").await;
     let guide = json!({"visits":200,"visit_minutes":60,"interviews":1700,"interview_minutes":45,"calls":1300,"call_minutes":30,"wage":1600,"contract":5496000,"subsidy":0.5});
-    let (s, v) = app.api_post(&t, "/api/v1/reports/cost", guide.clone()).await;
+    let (s, v) = app
+        .api_post(&t, "/api/v1/reports/cost", guide.clone())
+        .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["total_hours"], 2125.0);
     assert_eq!(v["in_house_cost_yen"], 3_400_000);
@@ -48,12 +51,20 @@ async fn cost_comparison(app: TestApp) {
     assert_eq!(v["difference_yen"], 917 - 666_667);
     // Bad input: every bad field named, nothing computed.
     let (s, v) = app
-        .api_post(&t, "/api/v1/reports/cost", json!({"visits":-3,"visit_minutes":60,"wage":0,"contract":"abc","subsidy":1.5}))
+        .api_post(
+            &t,
+            "/api/v1/reports/cost",
+            json!({"visits":-3,"visit_minutes":60,"wage":0,"contract":"abc","subsidy":1.5}),
+        )
         .await;
     assert_eq!(s, 422, "{v}");
     assert_eq!(fields(&v), ["visits", "contract", "wage", "subsidy"]);
     let (s, _) = app
-        .api_post(&t, "/api/v1/reports/cost", json!({"visits":1,"visit_minutes":1,"wage":1,"contract":1,"subsidy":0.5,"bonus":1}))
+        .api_post(
+            &t,
+            "/api/v1/reports/cost",
+            json!({"visits":1,"visit_minutes":1,"wage":1,"contract":1,"subsidy":0.5,"bonus":1}),
+        )
         .await;
     assert_eq!(s, 422, "unknown fields are refused");
     // A partner has no figures.
@@ -63,35 +74,74 @@ async fn cost_comparison(app: TestApp) {
     // Scenarios: saved by the tenant admin (audited), refused with a bad value.
     let c = app.browser_login("tenant_admin@demo-city").await;
     let csrf = crate::helpers::csrf_of(&c, &format!("{}/reports/cost", app.url)).await;
-    let before = app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'cost_scenario.create'").await;
+    let before = app
+        .count("SELECT COUNT(*) FROM audit_log WHERE action = 'cost_scenario.create'")
+        .await;
     let res = c
         .post(format!("{}/reports/cost/scenarios", app.url))
-        .form(&[("_csrf", csrf.as_str()), ("name", "直営・現状"), ("visits", "200"), ("visit_minutes", "60"), ("wage", "1600"), ("contract", "5496000"), ("subsidy", "1/2")])
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("name", "直営・現状"),
+            ("visits", "200"),
+            ("visit_minutes", "60"),
+            ("wage", "1600"),
+            ("contract", "5496000"),
+            ("subsidy", "1/2"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
     let res = c
         .post(format!("{}/reports/cost/scenarios", app.url))
-        .form(&[("_csrf", csrf.as_str()), ("name", "悪い案"), ("visits", "-1"), ("wage", "1600"), ("contract", "5496000"), ("subsidy", "2")])
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("name", "悪い案"),
+            ("visits", "-1"),
+            ("wage", "1600"),
+            ("contract", "5496000"),
+            ("subsidy", "2"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 422);
     let body = res.text().await.unwrap();
-    assert!(body.contains("補助率は0から1の間"), "the message comes back");
+    assert!(
+        body.contains("補助率は0から1の間"),
+        "the message comes back"
+    );
     assert!(body.contains("value=\"-1\""), "what was typed comes back");
     assert_eq!(app.count("SELECT COUNT(*) FROM cost_scenarios").await, 1);
-    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'cost_scenario.create'").await, before + 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'cost_scenario.create'")
+            .await,
+        before + 1
+    );
     let (s, v) = app.api_get(&t, "/api/v1/reports/cost/scenarios").await;
     assert_eq!(s, 200);
     assert_eq!(v["items"][0]["name"], "直営・現状");
-    let page = c.get(format!("{}/reports/cost/compare/print", app.url)).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("直営・現状") && page.contains("信頼度"), "the merit table is printed with the scenario");
+    let page = c
+        .get(format!("{}/reports/cost/compare/print", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("直営・現状") && page.contains("信頼度"),
+        "the merit table is printed with the scenario"
+    );
     // Filled from the records: the counts are the last 12 months' consultations.
     let (s, v) = app.api_get(&t, "/api/v1/reports/cost/from-records").await;
     assert_eq!(s, 200, "{v}");
-    let total: i64 = v["lines"].as_array().unwrap().iter().map(|l| l["count"].as_i64().unwrap()).sum();
+    let total: i64 = v["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["count"].as_i64().unwrap())
+        .sum();
     let from = v["from"].as_str().unwrap().to_string();
     let to = v["to"].as_str().unwrap().to_string();
     let mine = consults(&app, "demo-city").await;
@@ -123,32 +173,74 @@ async fn consults(app: &TestApp, code: &str) -> Vec<(String, NaiveDate, String, 
 async fn activity_matches_the_rows(app: TestApp) {
     let t = app.token("nurse@demo-city").await;
     let today = chrono::Utc::now().date_naive();
-    let fy = if today.month() >= 4 { today.year() } else { today.year() - 1 };
-    let (from, to) = (NaiveDate::from_ymd_opt(fy, 4, 1).unwrap(), NaiveDate::from_ymd_opt(fy + 1, 3, 31).unwrap());
-    let (s, a) = app.api_get(&t, &format!("/api/v1/reports/activity?from={from}&to={to}")).await;
+    let fy = if today.month() >= 4 {
+        today.year()
+    } else {
+        today.year() - 1
+    };
+    let (from, to) = (
+        NaiveDate::from_ymd_opt(fy, 4, 1).unwrap(),
+        NaiveDate::from_ymd_opt(fy + 1, 3, 31).unwrap(),
+    );
+    let (s, a) = app
+        .api_get(&t, &format!("/api/v1/reports/activity?from={from}&to={to}"))
+        .await;
     assert_eq!(s, 200, "{a}");
     let all = consults(&app, "demo-city").await;
     let inside: Vec<_> = all.iter().filter(|c| c.1 >= from && c.1 <= to).collect();
-    assert!(!inside.is_empty(), "the demo has consultations this fiscal year");
-    assert_eq!(value(&a, "summary", "相談（延べ件数）"), Some(inside.len() as f64));
+    assert!(
+        !inside.is_empty(),
+        "the demo has consultations this fiscal year"
+    );
+    assert_eq!(
+        value(&a, "summary", "相談（延べ件数）"),
+        Some(inside.len() as f64)
+    );
     let children: HashSet<&str> = inside.iter().map(|c| c.0.as_str()).collect();
-    assert_eq!(value(&a, "summary", "子ども（実人数）"), Some(children.len() as f64));
-    let before: HashSet<&str> = all.iter().filter(|c| c.1 < from).map(|c| c.0.as_str()).collect();
+    assert_eq!(
+        value(&a, "summary", "子ども（実人数）"),
+        Some(children.len() as f64)
+    );
+    let before: HashSet<&str> = all
+        .iter()
+        .filter(|c| c.1 < from)
+        .map(|c| c.0.as_str())
+        .collect();
     let new = children.iter().filter(|c| !before.contains(**c)).count();
     assert_eq!(value(&a, "summary", "うち新規"), Some(new as f64));
     let mut by_method: HashMap<&str, usize> = HashMap::new();
     for c in &inside {
         *by_method.entry(c.2.as_str()).or_default() += 1;
     }
-    for m in ["来所面接", "訪問", "電話", "メール", "オンライン", "同行", "巡回"] {
-        assert_eq!(value(&a, "method", m), Some(*by_method.get(m).unwrap_or(&0) as f64), "{m}");
+    for m in [
+        "来所面接",
+        "訪問",
+        "電話",
+        "メール",
+        "オンライン",
+        "同行",
+        "巡回",
+    ] {
+        assert_eq!(
+            value(&a, "method", m),
+            Some(*by_method.get(m).unwrap_or(&0) as f64),
+            "{m}"
+        );
     }
     let minutes: i64 = inside.iter().map(|c| c.3).sum();
-    assert_eq!(value(&a, "summary", "支援の時間（時間）"), Some((minutes as f64 / 6.0).round() / 10.0));
+    assert_eq!(
+        value(&a, "summary", "支援の時間（時間）"),
+        Some((minutes as f64 / 6.0).round() / 10.0)
+    );
     // The annual report has the same figures for the fiscal year.
-    let (s, y) = app.api_get(&t, &format!("/api/v1/reports/annual?fiscal_year={fy}")).await;
+    let (s, y) = app
+        .api_get(&t, &format!("/api/v1/reports/annual?fiscal_year={fy}"))
+        .await;
     assert_eq!(s, 200);
-    assert_eq!(value(&y, "summary", "相談（延べ件数）"), Some(inside.len() as f64));
+    assert_eq!(
+        value(&y, "summary", "相談（延べ件数）"),
+        Some(inside.len() as f64)
+    );
     assert_eq!(y["fiscal_year"], fy);
     // Referrals sent in the period, counted here by JST date.
     let refs: Vec<(String,)> = sqlx::query_as("SELECT r.created_at FROM referrals r JOIN tenants t ON t.id = r.tenant_id WHERE t.code = 'demo-city'")
@@ -158,7 +250,10 @@ async fn activity_matches_the_rows(app: TestApp) {
     let n = refs
         .iter()
         .filter(|(at,)| {
-            let d = (chrono::DateTime::parse_from_rfc3339(at).unwrap() + chrono::Duration::hours(9)).naive_utc().date();
+            let d = (chrono::DateTime::parse_from_rfc3339(at).unwrap()
+                + chrono::Duration::hours(9))
+            .naive_utc()
+            .date();
             d >= from && d <= to
         })
         .count();
@@ -173,39 +268,85 @@ async fn activity_matches_the_rows(app: TestApp) {
         ("month=2026-13", "month"),
         ("fiscal_year=abc", "fiscal_year"),
     ] {
-        let (s, v) = app.api_get(&t, &format!("/api/v1/reports/activity?{q}")).await;
+        let (s, v) = app
+            .api_get(&t, &format!("/api/v1/reports/activity?{q}"))
+            .await;
         assert_eq!(s, 422, "{q}");
         assert_eq!(fields(&v), [field], "{q}");
     }
     // The drill-down lists the consultations behind a figure and is audited.
-    let audits = app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'child.list' AND entity_type = 'report'").await;
+    let audits = app
+        .count(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'child.list' AND entity_type = 'report'",
+        )
+        .await;
     let (s, r) = app
         .api_get(&t, &format!("/api/v1/reports/activity/records?from={from}&to={to}&key=method:%E9%9B%BB%E8%A9%B1"))
         .await;
     assert_eq!(s, 200, "{r}");
-    assert_eq!(r["items"].as_array().unwrap().len(), *by_method.get("電話").unwrap_or(&0));
-    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'child.list' AND entity_type = 'report'").await, audits + 1);
+    assert_eq!(
+        r["items"].as_array().unwrap().len(),
+        *by_method.get("電話").unwrap_or(&0)
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'child.list' AND entity_type = 'report'"
+        )
+        .await,
+        audits + 1
+    );
     // An auditor sees the figures but not the children behind them (refusal audited).
     let au = app.token("auditor@demo-city").await;
     let (s, _) = app.api_get(&au, "/api/v1/reports/activity").await;
     assert_eq!(s, 200);
-    let (s, _) = app.api_get(&au, "/api/v1/reports/activity/records?key=all").await;
+    let (s, _) = app
+        .api_get(&au, "/api/v1/reports/activity/records?key=all")
+        .await;
     assert_eq!(s, 403);
-    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'report.records.denied'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'report.records.denied'")
+            .await,
+        1
+    );
     // Partners see no figures at all; pages too.
     let p = app.token("partner@demo-city").await;
     assert_eq!(app.api_get(&p, "/api/v1/reports/activity").await.0, 403);
     let c = app.browser_login("nurse@demo-city").await;
-    for path in ["/reports", "/reports/activity?month=2026-11", "/reports/annual", "/reports/annual/print", "/reports/activity/print", "/reports/cost"] {
+    for path in [
+        "/reports",
+        "/reports/activity?month=2026-11",
+        "/reports/annual",
+        "/reports/annual/print",
+        "/reports/activity/print",
+        "/reports/cost",
+    ] {
         let res = c.get(format!("{}{path}", app.url)).send().await.unwrap();
         assert_eq!(res.status(), 200, "{path}");
     }
-    let res = c.get(format!("{}/reports/activity.xlsx", app.url)).send().await.unwrap();
+    let res = c
+        .get(format!("{}/reports/activity.xlsx", app.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(&res.bytes().await.unwrap()[..2], b"PK");
-    let csv = c.get(format!("{}/reports/activity.csv", app.url)).send().await.unwrap().text().await.unwrap();
+    let csv = c
+        .get(format!("{}/reports/activity.csv", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(csv.contains("相談（延べ件数）"));
-    let bad = c.get(format!("{}/reports/activity?from=2026-05-01&to=2026-04-01", app.url)).send().await.unwrap();
+    let bad = c
+        .get(format!(
+            "{}/reports/activity?from=2026-05-01&to=2026-04-01",
+            app.url
+        ))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 422);
     assert!(bad.text().await.unwrap().contains("終了日が開始日より前"));
     let _ = client();
@@ -213,22 +354,38 @@ async fn activity_matches_the_rows(app: TestApp) {
 dual!(activity_matches_the_rows);
 
 async fn contract_scope(app: TestApp) {
-    let contract: String = sqlx::query_scalar("SELECT u.contract_id FROM users u WHERE u.login = 'contractor@demo-city'")
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
+    let contract: String = sqlx::query_scalar(
+        "SELECT u.contract_id FROM users u WHERE u.login = 'contractor@demo-city'",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
     let staff: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE contract_id = $1")
         .bind(&contract)
         .fetch_all(&app.db.pool)
         .await
         .unwrap();
     let ct = app.token("contractor@demo-city").await;
-    let (s, a) = app.api_get(&ct, "/api/v1/reports/activity?from=2000-01-01&to=2009-12-31").await;
+    let (s, a) = app
+        .api_get(
+            &ct,
+            "/api/v1/reports/activity?from=2000-01-01&to=2009-12-31",
+        )
+        .await;
     assert_eq!(s, 200, "{a}");
-    assert_eq!(a["contract"], contract.as_str(), "a contractor's figures are their contract's");
+    assert_eq!(
+        a["contract"],
+        contract.as_str(),
+        "a contractor's figures are their contract's"
+    );
     let today = chrono::Utc::now().date_naive();
     let from = today - chrono::Duration::days(365);
-    let (s, a) = app.api_get(&ct, &format!("/api/v1/reports/activity?from={from}&to={today}")).await;
+    let (s, a) = app
+        .api_get(
+            &ct,
+            &format!("/api/v1/reports/activity?from={from}&to={today}"),
+        )
+        .await;
     assert_eq!(s, 200);
     let mine = consults(&app, "demo-city")
         .await
@@ -238,7 +395,12 @@ async fn contract_scope(app: TestApp) {
     assert_eq!(value(&a, "summary", "相談（延べ件数）"), Some(mine as f64));
     // The tenant admin may ask for the same contract and gets the same figure.
     let t = app.token("tenant_admin@demo-city").await;
-    let (s, b) = app.api_get(&t, &format!("/api/v1/reports/activity?from={from}&to={today}&contract={contract}")).await;
+    let (s, b) = app
+        .api_get(
+            &t,
+            &format!("/api/v1/reports/activity?from={from}&to={today}&contract={contract}"),
+        )
+        .await;
     assert_eq!(s, 200);
     assert_eq!(value(&b, "summary", "相談（延べ件数）"), Some(mine as f64));
     // Another tenant's contract, or another contract for a contractor, is not found.
@@ -246,7 +408,17 @@ async fn contract_scope(app: TestApp) {
         .fetch_one(&app.db.pool)
         .await
         .unwrap_or_else(|_| "00000000-0000-0000-0000-000000000000".into());
-    assert_eq!(app.api_get(&t, &format!("/api/v1/reports/activity?contract={other}")).await.0, 404);
-    assert_eq!(app.api_get(&ct, &format!("/api/v1/reports/activity?contract={other}")).await.0, 404);
+    assert_eq!(
+        app.api_get(&t, &format!("/api/v1/reports/activity?contract={other}"))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        app.api_get(&ct, &format!("/api/v1/reports/activity?contract={other}"))
+            .await
+            .0,
+        404
+    );
 }
 dual!(contract_scope);

@@ -208,7 +208,9 @@ async fn save(State(st): State<AppState>, a: Auth, Form(s): Form<SaveForm>) -> P
 }
 
 async fn delete(State(st): State<AppState>, a: Auth, Path(id): Path<String>) -> PageResult {
-    store::delete_scenario(&st.db, &a.ctx, &id).await.page_err(&a)?;
+    store::delete_scenario(&st.db, &a.ctx, &id)
+        .await
+        .page_err(&a)?;
     Ok(Redirect::to("/reports/cost?done=deleted#scenarios").into_response())
 }
 

@@ -26,12 +26,19 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn period(q: &PeriodQuery) -> Result<Period, AppError> {
-    q.parse(Period::this_fiscal_year()).map_err(AppError::Validation)
+    q.parse(Period::this_fiscal_year())
+        .map_err(AppError::Validation)
 }
 
-async fn activity(State(st): State<AppState>, a: ApiAuth, Query(q): Query<ActivityQuery>) -> ApiResult<Activity> {
+async fn activity(
+    State(st): State<AppState>,
+    a: ApiAuth,
+    Query(q): Query<ActivityQuery>,
+) -> ApiResult<Activity> {
     let p = period(&q.period)?;
-    Ok(Json(store::activity(&st.db, &a.ctx, &p, q.contract()).await?))
+    Ok(Json(
+        store::activity(&st.db, &a.ctx, &p, q.contract()).await?,
+    ))
 }
 
 #[derive(Serialize)]
@@ -40,10 +47,18 @@ struct Items<T> {
     next_cursor: Option<String>,
 }
 
-async fn records(State(st): State<AppState>, a: ApiAuth, Query(q): Query<ActivityQuery>) -> ApiResult<Items<RecordRow>> {
+async fn records(
+    State(st): State<AppState>,
+    a: ApiAuth,
+    Query(q): Query<ActivityQuery>,
+) -> ApiResult<Items<RecordRow>> {
     let p = period(&q.period)?;
     if q.key.trim().is_empty() {
-        return Err(AppError::Validation(vec![FieldError::new("key", "内訳を見る数字（key）を指定してください。")]).into());
+        return Err(AppError::Validation(vec![FieldError::new(
+            "key",
+            "内訳を見る数字（key）を指定してください。",
+        )])
+        .into());
     }
     Ok(Json(Items {
         items: store::records(&st.db, &a.ctx, &p, q.contract(), &q.key).await?,
@@ -60,7 +75,11 @@ struct Annual {
     activity: Activity,
 }
 
-async fn annual(State(st): State<AppState>, a: ApiAuth, Query(q): Query<ActivityQuery>) -> ApiResult<Annual> {
+async fn annual(
+    State(st): State<AppState>,
+    a: ApiAuth,
+    Query(q): Query<ActivityQuery>,
+) -> ApiResult<Annual> {
     let p = super::super::annual::period(&q.period.fiscal_year)?;
     let activity = store::activity(&st.db, &a.ctx, &p, None).await?;
     Ok(Json(Annual {

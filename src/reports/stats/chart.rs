@@ -26,7 +26,16 @@ pub fn bars(t: &Table, now: &str, before: &str) -> String {
     let desc: Vec<String> = t
         .rows
         .iter()
-        .map(|r| format!("{}：{} {}、{} {}", r.label, now, fmt(r.value), before, fmt(r.previous)))
+        .map(|r| {
+            format!(
+                "{}：{} {}、{} {}",
+                r.label,
+                now,
+                fmt(r.value),
+                before,
+                fmt(r.previous)
+            )
+        })
         .collect();
     let mut s = String::with_capacity(2048);
     let _ = write!(

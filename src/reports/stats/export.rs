@@ -28,9 +28,16 @@ pub fn xlsx(a: &Activity) -> anyhow::Result<Vec<u8>> {
                 "{}　{}{}",
                 t.title,
                 a.period_label,
-                a.contract_name.as_deref().map(|c| format!("（委託先: {c}）")).unwrap_or_default()
+                a.contract_name
+                    .as_deref()
+                    .map(|c| format!("（委託先: {c}）"))
+                    .unwrap_or_default()
             ),
-            columns: vec![("項目".into(), 44.0), (now.clone(), 16.0), (before.clone(), 16.0)],
+            columns: vec![
+                ("項目".into(), 44.0),
+                (now.clone(), 16.0),
+                (before.clone(), 16.0),
+            ],
             rows: t
                 .rows
                 .iter()

@@ -222,7 +222,10 @@ pub fn median(mut xs: Vec<i64>) -> Option<f64> {
 pub fn tables(r: &Rows) -> Vec<Table> {
     let n = r.consults.len() as f64;
     let children: HashSet<&str> = r.consults.iter().map(|c| c.child_id.as_str()).collect();
-    let new = children.iter().filter(|c| !r.seen_before.contains(**c)).count();
+    let new = children
+        .iter()
+        .filter(|c| !r.seen_before.contains(**c))
+        .count();
     let families: HashSet<&str> = r
         .consults
         .iter()
@@ -241,8 +244,16 @@ pub fn tables(r: &Rows) -> Vec<Table> {
             row("子ども（実人数）", children.len() as f64, d("all")),
             row("うち新規", new as f64, d("new")),
             row("うち継続", (children.len() - new) as f64, d("continuing")),
-            row("家族（保護者・きょうだい）が参加した子ども（実人数）", families.len() as f64, d("family")),
-            row("支援の時間（時間）", (minutes as f64 / 6.0).round() / 10.0, None),
+            row(
+                "家族（保護者・きょうだい）が参加した子ども（実人数）",
+                families.len() as f64,
+                d("family"),
+            ),
+            row(
+                "支援の時間（時間）",
+                (minutes as f64 / 6.0).round() / 10.0,
+                None,
+            ),
         ],
     }];
     let count_by = |key: &'static str, labels: &[&str], f: &dyn Fn(&Consult) -> Vec<String>| {
@@ -254,7 +265,13 @@ pub fn tables(r: &Rows) -> Vec<Table> {
         }
         let mut rows: Vec<Row> = labels
             .iter()
-            .map(|l| row(*l, m.remove(*l).unwrap_or(0) as f64, Some(format!("{key}:{l}"))))
+            .map(|l| {
+                row(
+                    *l,
+                    m.remove(*l).unwrap_or(0) as f64,
+                    Some(format!("{key}:{l}")),
+                )
+            })
             .collect();
         for (l, v) in m {
             rows.push(row(l.clone(), v as f64, Some(format!("{key}:{l}"))));
@@ -280,7 +297,9 @@ pub fn tables(r: &Rows) -> Vec<Table> {
         title: "話題別（延べ件数・複数の話題は重ねて数える）",
         unit: "件",
         chart: false,
-        rows: count_by("topic", &TOPICS, &|c| split(&c.topics).map(str::to_string).collect()),
+        rows: count_by("topic", &TOPICS, &|c| {
+            split(&c.topics).map(str::to_string).collect()
+        }),
     });
     // Children, not consultations, by 疾患群 and by age band (at their first
     // consultation of the period).
@@ -298,16 +317,27 @@ pub fn tables(r: &Rows) -> Vec<Table> {
     let mut dg = [0i64; 17];
     let mut ages: BTreeMap<&str, i64> = BTreeMap::new();
     for c in first.values() {
-        let g = usize::try_from(c.disease_group).ok().filter(|g| (1..=16).contains(g));
+        let g = usize::try_from(c.disease_group)
+            .ok()
+            .filter(|g| (1..=16).contains(g));
         dg[g.unwrap_or(0)] += 1;
-        let band = c.birth.map(|b| age_band(age_on(b, c.date))).unwrap_or("不明");
+        let band = c
+            .birth
+            .map(|b| age_band(age_on(b, c.date)))
+            .unwrap_or("不明");
         *ages.entry(band).or_default() += 1;
     }
     let groups = crate::agencies::model::DISEASE_GROUPS;
     let mut dg_rows: Vec<Row> = groups
         .iter()
         .enumerate()
-        .map(|(i, name)| row(format!("{}. {name}", i + 1), dg[i + 1] as f64, Some(format!("dg:{}", i + 1))))
+        .map(|(i, name)| {
+            row(
+                format!("{}. {name}", i + 1),
+                dg[i + 1] as f64,
+                Some(format!("dg:{}", i + 1)),
+            )
+        })
         .collect();
     if dg[0] > 0 {
         dg_rows.push(row("不明", dg[0] as f64, None));
@@ -321,7 +351,13 @@ pub fn tables(r: &Rows) -> Vec<Table> {
     });
     let mut age_rows: Vec<Row> = AGE_BANDS
         .iter()
-        .map(|(l, _, _)| row(*l, ages.remove(l).unwrap_or(0) as f64, Some(format!("age:{l}"))))
+        .map(|(l, _, _)| {
+            row(
+                *l,
+                ages.remove(l).unwrap_or(0) as f64,
+                Some(format!("age:{l}")),
+            )
+        })
         .collect();
     if let Some(v) = ages.remove("不明") {
         age_rows.push(row("不明", v as f64, None));
@@ -358,7 +394,11 @@ pub fn tables(r: &Rows) -> Vec<Table> {
                 .filter(|c| c.date.year() == *y && c.date.month() == *m)
                 .count();
             // Up to a year, "4月" so that the period before lines up month by month.
-            let label = if r.months.len() <= 12 { format!("{m}月") } else { format!("{y}年{m}月") };
+            let label = if r.months.len() <= 12 {
+                format!("{m}月")
+            } else {
+                format!("{y}年{m}月")
+            };
             rows.push(row(label, n as f64, Some(format!("month:{y}-{m:02}"))));
         }
         out.push(Table {
@@ -378,7 +418,11 @@ pub fn tables(r: &Rows) -> Vec<Table> {
         chart: false,
         rows: vec![
             row("作成（第1版）", made as f64, None),
-            row("見直し（第2版以降）", (r.plan_revisions.len() - made) as f64, None),
+            row(
+                "見直し（第2版以降）",
+                (r.plan_revisions.len() - made) as f64,
+                None,
+            ),
         ],
     });
     let done = r.follow_ups.iter().filter(|f| f.done.is_some()).count();
@@ -405,8 +449,15 @@ pub fn tables(r: &Rows) -> Vec<Table> {
         ],
     });
     let mk = |kinds: &[&str]| {
-        let ms: Vec<&Meeting> = r.meetings.iter().filter(|m| kinds.contains(&m.kind.as_str())).collect();
-        (ms.len() as f64, ms.iter().map(|m| m.attended).sum::<i64>() as f64)
+        let ms: Vec<&Meeting> = r
+            .meetings
+            .iter()
+            .filter(|m| kinds.contains(&m.kind.as_str()))
+            .collect();
+        (
+            ms.len() as f64,
+            ms.iter().map(|m| m.attended).sum::<i64>() as f64,
+        )
     };
     let (council, council_att) = mk(&["council"]);
     let (conf, conf_att) = mk(&["case_conference"]);
@@ -426,7 +477,11 @@ pub fn tables(r: &Rows) -> Vec<Table> {
             row("ケース会議（回）", conf, None),
             row("ケース会議の出席（延べ人数）", conf_att, None),
             row("その他の会議（回）", others.len() as f64, None),
-            row("その他の会議の出席（延べ人数）", others.iter().map(|m| m.attended).sum::<i64>() as f64, None),
+            row(
+                "その他の会議の出席（延べ人数）",
+                others.iter().map(|m| m.attended).sum::<i64>() as f64,
+                None,
+            ),
         ],
     });
     out.push(Table {
@@ -436,7 +491,11 @@ pub fn tables(r: &Rows) -> Vec<Table> {
         chart: false,
         rows: vec![
             row("研修会（回）", r.trainings.len() as f64, None),
-            row("参加者（延べ人数）", r.trainings.iter().sum::<i64>() as f64, None),
+            row(
+                "参加者（延べ人数）",
+                r.trainings.iter().sum::<i64>() as f64,
+                None,
+            ),
         ],
     });
     let mut svc_rows = vec![];
@@ -450,7 +509,11 @@ pub fn tables(r: &Rows) -> Vec<Table> {
         };
         svc_rows.push(row(format!("{label}（回）"), events as f64, None));
         svc_rows.push(row(format!("{label}: 本人の利用"), used("child"), None));
-        svc_rows.push(row(format!("{label}: きょうだいの利用"), used("sibling"), None));
+        svc_rows.push(row(
+            format!("{label}: きょうだいの利用"),
+            used("sibling"),
+            None,
+        ));
         svc_rows.push(row(
             format!("{label}: 保護者・家族の利用"),
             used("guardian") + used("family"),
@@ -470,11 +533,21 @@ pub fn tables(r: &Rows) -> Vec<Table> {
 fn referral_tables(refs: &[Referral]) -> Vec<Table> {
     let mut by_status = vec![];
     for (k, label) in crate::cases::model::REFERRAL_STATUSES {
-        by_status.push(row(label, refs.iter().filter(|r| r.status == k).count() as f64, None));
+        by_status.push(row(
+            label,
+            refs.iter().filter(|r| r.status == k).count() as f64,
+            None,
+        ));
     }
     let mut fields: BTreeMap<&str, i64> = BTreeMap::new();
     for r in refs {
-        *fields.entry(if r.field.is_empty() { "（分野なし）" } else { r.field.as_str() }).or_default() += 1;
+        *fields
+            .entry(if r.field.is_empty() {
+                "（分野なし）"
+            } else {
+                r.field.as_str()
+            })
+            .or_default() += 1;
     }
     let mut field_rows: Vec<(&str, i64)> = fields.into_iter().collect();
     field_rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
@@ -509,7 +582,10 @@ fn referral_tables(refs: &[Referral]) -> Vec<Table> {
             title: "つなぐ支援（紹介先の分野別）",
             unit: "件",
             chart: false,
-            rows: field_rows.into_iter().map(|(l, v)| row(l, v as f64, None)).collect(),
+            rows: field_rows
+                .into_iter()
+                .map(|(l, v)| row(l, v as f64, None))
+                .collect(),
         },
         Table {
             key: "referral_timing",
@@ -522,7 +598,10 @@ fn referral_tables(refs: &[Referral]) -> Vec<Table> {
                 opt_row("完了までの日数（中央値）", to_complete),
                 row("完了した件数", completed.len() as f64, None),
                 row("30日以内に完了した件数", within_30 as f64, None),
-                opt_row("完了のうち結果が記録された割合（%）", pct(with_outcome, completed.len())),
+                opt_row(
+                    "完了のうち結果が記録された割合（%）",
+                    pct(with_outcome, completed.len()),
+                ),
             ],
         },
     ]
@@ -531,7 +610,9 @@ fn referral_tables(refs: &[Referral]) -> Vec<Table> {
 /// The tables of `now` with the values of `before` beside them.
 pub fn beside(mut now: Vec<Table>, before: &[Table]) -> Vec<Table> {
     for t in &mut now {
-        let Some(b) = before.iter().find(|b| b.key == t.key) else { continue };
+        let Some(b) = before.iter().find(|b| b.key == t.key) else {
+            continue;
+        };
         for r in &mut t.rows {
             // A row the period before did not have (a new destination) was 0 then.
             r.previous = match b.rows.iter().find(|x| x.label == r.label) {
@@ -558,7 +639,9 @@ pub fn beside(mut now: Vec<Table>, before: &[Table]) -> Vec<Table> {
 pub fn fmt(v: Option<f64>) -> String {
     match v {
         None => "—".into(),
-        Some(x) if (x - x.round()).abs() < 1e-9 => crate::reports::cost::model::group(x.round() as i64),
+        Some(x) if (x - x.round()).abs() < 1e-9 => {
+            crate::reports::cost::model::group(x.round() as i64)
+        }
         Some(x) => format!("{x:.1}"),
     }
 }

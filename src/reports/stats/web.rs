@@ -66,12 +66,22 @@ pub fn views(a: &Activity, charts: bool) -> Vec<TableView> {
                 .map(|r| {
                     let delta = match (r.value, r.previous) {
                         (Some(v), Some(p)) if (v - p).abs() > 1e-9 => {
-                            format!("{}{}", if v > p { "+" } else { "−" }, fmt(Some((v - p).abs())))
+                            format!(
+                                "{}{}",
+                                if v > p { "+" } else { "−" },
+                                fmt(Some((v - p).abs()))
+                            )
                         }
                         (Some(_), Some(_)) => "±0".into(),
                         _ => String::new(),
                     };
-                    (r.label.clone(), fmt(r.value), fmt(r.previous), delta, r.drill.clone())
+                    (
+                        r.label.clone(),
+                        fmt(r.value),
+                        fmt(r.previous),
+                        delta,
+                        r.drill.clone(),
+                    )
                 })
                 .collect(),
             t: t.clone(),
@@ -110,7 +120,11 @@ async fn view(st: &AppState, a: &Auth, q: ActivityQuery, print: bool) -> PageRes
     let contracts = contract_choices(st, a).await;
     let (act, errors) = match q.period.parse(Period::this_fiscal_year()) {
         Ok(p) => (
-            Some(store::activity(&st.db, &a.ctx, &p, q.contract()).await.page_err(a)?),
+            Some(
+                store::activity(&st.db, &a.ctx, &p, q.contract())
+                    .await
+                    .page_err(a)?,
+            ),
             vec![],
         ),
         Err(e) => (None, e),
@@ -131,7 +145,11 @@ async fn view(st: &AppState, a: &Auth, q: ActivityQuery, print: bool) -> PageRes
         None => "実績・統計".into(),
     };
     Ok(render_status(
-        if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY },
+        if errors.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        },
         &ActivityPage {
             page: Page::for_auth(title, a),
             print,
@@ -156,13 +174,19 @@ async fn print(State(st): State<AppState>, a: Auth, Query(q): Query<ActivityQuer
     view(&st, &a, q, true).await
 }
 
-async fn file(st: &AppState, a: &Auth, q: &ActivityQuery) -> Result<Activity, crate::web::pages::PageError> {
+async fn file(
+    st: &AppState,
+    a: &Auth,
+    q: &ActivityQuery,
+) -> Result<Activity, crate::web::pages::PageError> {
     let p = q
         .period
         .parse(Period::this_fiscal_year())
         .map_err(AppError::Validation)
         .page_err(a)?;
-    store::activity(&st.db, &a.ctx, &p, q.contract()).await.page_err(a)
+    store::activity(&st.db, &a.ctx, &p, q.contract())
+        .await
+        .page_err(a)
 }
 
 fn file_name(x: &Activity, ext: &str) -> String {
@@ -172,7 +196,11 @@ fn file_name(x: &Activity, ext: &str) -> String {
     )
 }
 
-async fn xlsx(State(st): State<AppState>, a: Auth, Query(q): Query<ActivityQuery>) -> Result<Response, crate::web::pages::PageError> {
+async fn xlsx(
+    State(st): State<AppState>,
+    a: Auth,
+    Query(q): Query<ActivityQuery>,
+) -> Result<Response, crate::web::pages::PageError> {
     let x = file(&st, &a, &q).await?;
     let bytes = export::xlsx(&x).map_err(AppError::Internal).page_err(&a)?;
     Ok(download(
@@ -182,9 +210,17 @@ async fn xlsx(State(st): State<AppState>, a: Auth, Query(q): Query<ActivityQuery
     ))
 }
 
-async fn csv(State(st): State<AppState>, a: Auth, Query(q): Query<ActivityQuery>) -> Result<Response, crate::web::pages::PageError> {
+async fn csv(
+    State(st): State<AppState>,
+    a: Auth,
+    Query(q): Query<ActivityQuery>,
+) -> Result<Response, crate::web::pages::PageError> {
     let x = file(&st, &a, &q).await?;
-    Ok(download(export::csv(&x), "text/csv; charset=utf-8", &file_name(&x, "csv")))
+    Ok(download(
+        export::csv(&x),
+        "text/csv; charset=utf-8",
+        &file_name(&x, "csv"),
+    ))
 }
 
 #[derive(Template)]
@@ -197,13 +233,19 @@ struct RecordsPage {
     back: String,
 }
 
-async fn records(State(st): State<AppState>, a: Auth, Query(q): Query<ActivityQuery>) -> PageResult {
+async fn records(
+    State(st): State<AppState>,
+    a: Auth,
+    Query(q): Query<ActivityQuery>,
+) -> PageResult {
     let p = q
         .period
         .parse(Period::this_fiscal_year())
         .map_err(AppError::Validation)
         .page_err(&a)?;
-    let act = store::activity(&st.db, &a.ctx, &p, q.contract()).await.page_err(&a)?;
+    let act = store::activity(&st.db, &a.ctx, &p, q.contract())
+        .await
+        .page_err(&a)?;
     let label = act
         .tables
         .iter()
@@ -212,7 +254,9 @@ async fn records(State(st): State<AppState>, a: Auth, Query(q): Query<ActivityQu
         .map(|(t, r)| format!("{}: {}", t.title, r.label))
         .ok_or(AppError::NotFound)
         .page_err(&a)?;
-    let rows = store::records(&st.db, &a.ctx, &p, q.contract(), &q.key).await.page_err(&a)?;
+    let rows = store::records(&st.db, &a.ctx, &p, q.contract(), &q.key)
+        .await
+        .page_err(&a)?;
     let mut back = p.query_string();
     if let Some(c) = q.contract() {
         back.push_str(&format!("&contract={c}"));
