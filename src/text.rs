@@ -38,6 +38,23 @@ pub fn search_key(s: &str) -> String {
         .collect()
 }
 
+/// Digits grouped by thousands: 3400000 → "3,400,000", -652000 → "-652,000".
+pub fn group_digits(v: i64) -> String {
+    let s = v.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if v < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -49,6 +49,11 @@ pub fn format_local_stamp(s: &str) -> String {
     }
 }
 
+/// The stored (UTC) form of 00:00 in Japan on `d` (the start of that day in JST).
+pub fn jst_midnight_db(d: NaiveDate) -> String {
+    to_db((d.and_hms_opt(0, 0, 0).expect("midnight") - Duration::hours(9)).and_utc())
+}
+
 /// The stored (UTC) form of a local time in Japan written `2026-01-20T14:00`, as
 /// meetings keep their start: `2026-01-20T05:00:00.000000Z`.
 pub fn jst_local_to_db(local: &str) -> Option<String> {

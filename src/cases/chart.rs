@@ -481,7 +481,7 @@ fn num(v: f64) -> String {
     }
     let r = (v * 100.0).round() / 100.0;
     if r == r.trunc() && r.abs() < 1e15 {
-        group_digits(r as i64)
+        crate::text::group_digits(r as i64)
     } else {
         let s = format!("{r:.2}");
         let s = s.trim_end_matches('0').trim_end_matches('.').to_string();
@@ -493,7 +493,7 @@ fn num(v: f64) -> String {
         if neg {
             out.push('-');
         }
-        out.push_str(&group_digits(digits));
+        out.push_str(&crate::text::group_digits(digits));
         if !frac.is_empty() {
             out.push('.');
             out.push_str(frac);
@@ -520,22 +520,6 @@ fn num_step(v: f64, step: f64) -> String {
         } else {
             s
         }
-    }
-}
-
-fn group_digits(v: i64) -> String {
-    let s = v.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if v < 0 {
-        format!("-{out}")
-    } else {
-        out
     }
 }
 

@@ -208,15 +208,7 @@ pub fn month_in(month: &str, from: &str, to: &str) -> bool {
 
 /// Yen with thousands separators: 5,496,000円.
 pub fn yen(v: i64) -> String {
-    let s = v.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    format!("{}{}円", if v < 0 { "-" } else { "" }, out)
+    format!("{}円", crate::text::group_digits(v))
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::auth::{policy, Action};
 use crate::error::FieldError;
-use crate::reports::stats::period::{parse_fiscal_year, Period};
+use crate::reports::stats::period::{Period, PeriodQuery};
 use crate::reports::stats::web::{views, TableView};
 use crate::reports::stats::{export, store};
 use crate::web::download::download;
@@ -31,17 +31,12 @@ pub fn routes() -> Router<AppState> {
 
 /// The fiscal year asked for (2026, 令和8年度); this fiscal year when blank.
 pub fn period(fy: &str) -> Result<Period, AppError> {
-    if fy.trim().is_empty() {
-        return Ok(Period::this_fiscal_year());
+    PeriodQuery {
+        fiscal_year: fy.to_string(),
+        ..PeriodQuery::default()
     }
-    parse_fiscal_year(fy)
-        .and_then(Period::fiscal_year)
-        .ok_or_else(|| {
-            AppError::Validation(vec![FieldError::new(
-                "fiscal_year",
-                "年度は 2026 や 令和8年度 の形で入力してください。",
-            )])
-        })
+    .parse(Period::this_fiscal_year())
+    .map_err(AppError::Validation)
 }
 
 #[derive(Deserialize, Default)]
@@ -51,7 +46,14 @@ struct AnnualQuery {
 }
 
 /// Page 1: the consultations (相談支援事業); page 2: the network and the services.
-const PAGE1: [&str; 6] = ["summary", "by_month", "method", "kind", "disease_group", "age"];
+const PAGE1: [&str; 6] = [
+    "summary",
+    "by_month",
+    "method",
+    "kind",
+    "disease_group",
+    "age",
+];
 
 #[derive(Template)]
 #[template(path = "reports/annual.html")]
@@ -80,14 +82,20 @@ async fn view(st: &AppState, a: &Auth, q: AnnualQuery, print: bool) -> PageResul
         Err(AppError::Validation(e)) => (Period::this_fiscal_year(), e),
         Err(e) => return Err(e).page_err(a),
     };
-    let act = store::activity(&st.db, &a.ctx, &p, None).await.page_err(a)?;
+    let act = store::activity(&st.db, &a.ctx, &p, None)
+        .await
+        .page_err(a)?;
     let (first, second): (Vec<TableView>, Vec<TableView>) = views(&act, false)
         .into_iter()
         .filter(|v| v.t.key != "topic" && v.t.key != "accompaniment" && v.t.key != "referral_field")
         .partition(|v| PAGE1.contains(&v.t.key));
     let tenant = a.ctx.tenant_name.clone().unwrap_or_default();
     Ok(render_status(
-        if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY },
+        if errors.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        },
         &AnnualPage {
             page: Page::for_auth(format!("実績報告 {}", act.period_label), a),
             print,
@@ -116,10 +124,18 @@ async fn print(State(st): State<AppState>, a: Auth, Query(q): Query<AnnualQuery>
     view(&st, &a, q, true).await
 }
 
-async fn xlsx(State(st): State<AppState>, a: Auth, Query(q): Query<AnnualQuery>) -> Result<Response, PageError> {
+async fn xlsx(
+    State(st): State<AppState>,
+    a: Auth,
+    Query(q): Query<AnnualQuery>,
+) -> Result<Response, PageError> {
     let p = period(&q.fiscal_year).page_err(&a)?;
-    let act = store::activity(&st.db, &a.ctx, &p, None).await.page_err(&a)?;
-    let bytes = export::xlsx(&act).map_err(AppError::Internal).page_err(&a)?;
+    let act = store::activity(&st.db, &a.ctx, &p, None)
+        .await
+        .page_err(&a)?;
+    let bytes = export::xlsx(&act)
+        .map_err(AppError::Internal)
+        .page_err(&a)?;
     Ok(download(
         bytes,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

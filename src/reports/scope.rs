@@ -3,7 +3,7 @@
 //! never widen the scope to the tenant or to another contract.
 
 use crate::auth::{policy, Action, Ctx, Role, TenantId};
-use crate::db::Db;
+use crate::db::{Db, Sql};
 use crate::error::AppResult;
 use crate::AppError;
 
@@ -59,4 +59,18 @@ pub async fn scope(db: &Db, ctx: &Ctx, contract: Option<&str>) -> AppResult<Scop
         contract,
         contract_name,
     })
+}
+
+impl Scope {
+    /// Narrows a query on consultations (alias `alias`) to the contract's staff, when
+    /// the scope has a contract.
+    pub fn staff_filter(&self, q: &mut Sql, alias: &str) {
+        if let Some(c) = &self.contract {
+            q.push(&format!(
+                " AND {alias}.worker_id IN (SELECT u.id FROM users u WHERE u.tenant_id = {alias}.tenant_id AND u.contract_id = "
+            ))
+            .bind(c.clone())
+            .push(")");
+        }
+    }
 }

@@ -116,7 +116,11 @@ fn decimal(s: &str) -> Option<Rate> {
     }
     let den = 10i64.pow(frac.len() as u32);
     let int: i64 = if int.is_empty() { 0 } else { int.parse().ok()? };
-    let frac: i64 = if frac.is_empty() { 0 } else { frac.parse().ok()? };
+    let frac: i64 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().ok()?
+    };
     Some(Rate {
         num: int.checked_mul(den)?.checked_add(frac)?,
         den,
@@ -263,7 +267,10 @@ impl CostForm {
                 Whole::Blank => match blank {
                     Some(v) => v,
                     None => {
-                        errors.push(FieldError::new(field, format!("{label}を入力してください。")));
+                        errors.push(FieldError::new(
+                            field,
+                            format!("{label}を入力してください。"),
+                        ));
                         0
                     }
                 },
@@ -286,9 +293,33 @@ impl CostForm {
         };
         let mut lines = vec![];
         for (label, c, cf, cl, m, mf, ml) in [
-            ("訪問", &self.visits, "visits", "訪問の件数", &self.visit_minutes, "visit_minutes", "訪問1件の時間（分）"),
-            ("面接", &self.interviews, "interviews", "面接の件数", &self.interview_minutes, "interview_minutes", "面接1件の時間（分）"),
-            ("電話", &self.calls, "calls", "電話の件数", &self.call_minutes, "call_minutes", "電話1件の時間（分）"),
+            (
+                "訪問",
+                &self.visits,
+                "visits",
+                "訪問の件数",
+                &self.visit_minutes,
+                "visit_minutes",
+                "訪問1件の時間（分）",
+            ),
+            (
+                "面接",
+                &self.interviews,
+                "interviews",
+                "面接の件数",
+                &self.interview_minutes,
+                "interview_minutes",
+                "面接1件の時間（分）",
+            ),
+            (
+                "電話",
+                &self.calls,
+                "calls",
+                "電話の件数",
+                &self.call_minutes,
+                "call_minutes",
+                "電話1件の時間（分）",
+            ),
         ] {
             let count = num(cf, cl, c, MAX_COUNT, Some(0));
             let minutes = num(mf, ml, m, MAX_MINUTES, Some(0));
@@ -303,18 +334,31 @@ impl CostForm {
             Some(0),
         );
         let wage = num("wage", "時給", &self.wage, 1_000_000, None);
-        let other_costs = num("other_costs", "その他の直営経費", &self.other_costs, MAX_YEN, Some(0));
+        let other_costs = num(
+            "other_costs",
+            "その他の直営経費",
+            &self.other_costs,
+            MAX_YEN,
+            Some(0),
+        );
         let contract = num("contract", "委託料", &self.contract, MAX_YEN, None);
         let label = self.other_label.trim();
         if other_count > 0 || other_minutes > 0 || !label.is_empty() {
             crate::validate::check_line(&mut errors, "other_label", label, 40);
-            lines.push(line(if label.is_empty() { "その他" } else { label }, other_count, other_minutes));
+            lines.push(line(
+                if label.is_empty() { "その他" } else { label },
+                other_count,
+                other_minutes,
+            ));
         }
         if !self.wage.trim().is_empty() && wage == 0 && errors.iter().all(|e| e.field != "wage") {
             errors.push(FieldError::new("wage", "時給は1円以上で入力してください。"));
         }
         let subsidy = if self.subsidy.trim().is_empty() {
-            errors.push(FieldError::new("subsidy", "補助率を入力してください（例: 1/2、0.5、50%）。"));
+            errors.push(FieldError::new(
+                "subsidy",
+                "補助率を入力してください（例: 1/2、0.5、50%）。",
+            ));
             Rate::HALF
         } else {
             Rate::parse(&self.subsidy).unwrap_or_else(|| {
@@ -368,40 +412,58 @@ fn whole(s: &str) -> Whole {
 }
 
 /// 3400000 → "3,400,000"
-pub fn group(n: i64) -> String {
-    let s = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
+pub use crate::text::group_digits as group;
 
 /// 2125.0 → "2,125"; 2125.5 → "2,125.50"
 pub fn hours_label(h: f64) -> String {
     if (h - h.trunc()).abs() < 1e-9 {
         group(h as i64)
     } else {
-        format!("{}.{:02}", group(h.trunc() as i64), ((h - h.trunc()) * 100.0).round() as i64)
+        format!(
+            "{}.{:02}",
+            group(h.trunc() as i64),
+            ((h - h.trunc()) * 100.0).round() as i64
+        )
     }
 }
 
 /// The guide's merit/demerit table for 直営 and 委託 (3-3), printed with the scenarios.
 pub const MERITS: [(&str, &str, &str); 7] = [
-    ("費用", "職員の人件費と事務費がかかる。補助の対象は事業費。", "委託料がかかるが、国庫補助（1/2）で実質負担が下がる。"),
-    ("業務負担", "相談・同行・記録がすべて職員の業務になる。", "直接支援は委託先が担い、職員は企画・調整に集中できる。"),
-    ("業務管理", "日々の状況を直接把握できる。", "月次報告・協議会で進み具合を確認する仕組みが要る。"),
-    ("外部連携", "行政の立場で関係機関に働きかけやすい。", "委託先の持つネットワーク（患者会・医療機関など）を活かせる。"),
-    ("支援の質", "異動で経験が途切れやすい。", "専門職や当事者の経験が蓄積し、継続した支援ができる。"),
-    ("相談手法", "窓口・電話・訪問が中心になりやすい。", "ピアカウンセリングや交流会など多様な方法をとりやすい。"),
-    ("信頼度", "行政の窓口としての安心感がある。", "同じ立場の支援者として、本人・家族が相談しやすいことがある。"),
+    (
+        "費用",
+        "職員の人件費と事務費がかかる。補助の対象は事業費。",
+        "委託料がかかるが、国庫補助（1/2）で実質負担が下がる。",
+    ),
+    (
+        "業務負担",
+        "相談・同行・記録がすべて職員の業務になる。",
+        "直接支援は委託先が担い、職員は企画・調整に集中できる。",
+    ),
+    (
+        "業務管理",
+        "日々の状況を直接把握できる。",
+        "月次報告・協議会で進み具合を確認する仕組みが要る。",
+    ),
+    (
+        "外部連携",
+        "行政の立場で関係機関に働きかけやすい。",
+        "委託先の持つネットワーク（患者会・医療機関など）を活かせる。",
+    ),
+    (
+        "支援の質",
+        "異動で経験が途切れやすい。",
+        "専門職や当事者の経験が蓄積し、継続した支援ができる。",
+    ),
+    (
+        "相談手法",
+        "窓口・電話・訪問が中心になりやすい。",
+        "ピアカウンセリングや交流会など多様な方法をとりやすい。",
+    ),
+    (
+        "信頼度",
+        "行政の窓口としての安心感がある。",
+        "同じ立場の支援者として、本人・家族が相談しやすいことがある。",
+    ),
 ];
 
 #[cfg(test)]
@@ -442,7 +504,10 @@ mod tests {
         assert_eq!(i.compute().contract_cost_net_yen, 1);
         // The difference is between the rounded amounts.
         let r = i.compute();
-        assert_eq!(r.difference_yen, r.in_house_cost_yen - r.contract_cost_net_yen);
+        assert_eq!(
+            r.difference_yen,
+            r.in_house_cost_yen - r.contract_cost_net_yen
+        );
     }
 
     #[test]
@@ -492,7 +557,9 @@ mod tests {
             subsidy: "1/2".into(),
             ..CostForm::default()
         };
-        assert!(empty.parse().unwrap_err()[0].message.contains("少なくとも一つ"));
+        assert!(empty.parse().unwrap_err()[0]
+            .message
+            .contains("少なくとも一つ"));
     }
 
     #[test]

@@ -59,17 +59,19 @@ pub async fn from_records(db: &Db, ctx: &Ctx, keep: &CostForm) -> AppResult<From
     let s: Scope = scope(db, ctx, None).await?;
     let to = time::today_jst() - Duration::days(1);
     let from = to - Duration::days(364);
-    let (lo, hi) = (jst_start(from), jst_start(to + Duration::days(1)));
+    let (lo, hi) = (
+        time::jst_midnight_db(from),
+        time::jst_midnight_db(to + Duration::days(1)),
+    );
     let mut q = crate::db::Sql::new(
         "SELECT c.method AS method, COUNT(*) AS n, CAST(COALESCE(SUM(c.minutes), 0) AS BIGINT) AS m FROM consultations c WHERE c.tenant_id = ",
     );
     q.bind(&s.tenant);
-    q.push(" AND c.at >= ").bind(lo).push(" AND c.at < ").bind(hi);
-    if let Some(c) = &s.contract {
-        q.push(" AND c.worker_id IN (SELECT u.id FROM users u WHERE u.tenant_id = c.tenant_id AND u.contract_id = ")
-            .bind(c.clone())
-            .push(")");
-    }
+    q.push(" AND c.at >= ")
+        .bind(lo)
+        .push(" AND c.at < ")
+        .bind(hi);
+    s.staff_filter(&mut q, "c");
     q.push(" GROUP BY c.method");
     let rows = q.query().fetch_all(&db.pool).await?;
     let mut lines: Vec<MethodFigure> = GROUPS
@@ -99,9 +101,21 @@ pub async fn from_records(db: &Db, ctx: &Ctx, keep: &CostForm) -> AppResult<From
         interview_minutes: a(1),
         calls: n(2),
         call_minutes: a(2),
-        other_label: if lines[3].count > 0 { "メールなど".into() } else { String::new() },
-        others: if lines[3].count > 0 { n(3) } else { String::new() },
-        other_minutes: if lines[3].count > 0 { a(3) } else { String::new() },
+        other_label: if lines[3].count > 0 {
+            "メールなど".into()
+        } else {
+            String::new()
+        },
+        others: if lines[3].count > 0 {
+            n(3)
+        } else {
+            String::new()
+        },
+        other_minutes: if lines[3].count > 0 {
+            a(3)
+        } else {
+            String::new()
+        },
         ..keep.clone()
     };
     Ok(FromRecords {
@@ -111,11 +125,6 @@ pub async fn from_records(db: &Db, ctx: &Ctx, keep: &CostForm) -> AppResult<From
         lines,
         form,
     })
-}
-
-/// The stored form of 00:00 JST on `d`.
-pub fn jst_start(d: NaiveDate) -> String {
-    time::to_db((d.and_hms_opt(0, 0, 0).expect("midnight") - Duration::hours(9)).and_utc())
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -137,7 +146,10 @@ pub async fn save_scenario(db: &Db, ctx: &Ctx, name: &str, f: &CostForm) -> AppR
     let name = name.trim();
     let mut errs = vec![];
     if name.is_empty() {
-        errs.push(FieldError::new("name", "案の名前を入力してください（例: 直営・現状）。"));
+        errs.push(FieldError::new(
+            "name",
+            "案の名前を入力してください（例: 直営・現状）。",
+        ));
     }
     crate::validate::check_line(&mut errs, "name", name, 60);
     let input = match f.parse() {
@@ -214,12 +226,13 @@ pub async fn delete_scenario(db: &Db, ctx: &Ctx, id: &str) -> AppResult<()> {
     policy::require(ctx, Action::ManageContracts)?;
     let t = ctx.tenant()?.clone();
     let mut tx = db.begin_write().await?;
-    let name: Option<String> =
-        sqlx::query_scalar("DELETE FROM cost_scenarios WHERE id = $1 AND tenant_id = $2 RETURNING name")
-            .bind(id)
-            .bind(&t)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let name: Option<String> = sqlx::query_scalar(
+        "DELETE FROM cost_scenarios WHERE id = $1 AND tenant_id = $2 RETURNING name",
+    )
+    .bind(id)
+    .bind(&t)
+    .fetch_optional(&mut *tx)
+    .await?;
     let Some(name) = name else {
         return Err(AppError::NotFound);
     };

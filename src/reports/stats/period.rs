@@ -91,7 +91,10 @@ impl Period {
 
     /// Stored (UTC) bounds: [00:00 JST of the first day, 00:00 JST after the last day).
     pub fn utc_bounds(&self) -> (String, String) {
-        (jst_start(self.from), jst_start(self.to + Duration::days(1)))
+        (
+            time::jst_midnight_db(self.from),
+            time::jst_midnight_db(self.to + Duration::days(1)),
+        )
     }
 
     /// Bounds for columns kept as dates or JST local times (`2026-11-20`,
@@ -146,10 +149,6 @@ impl Period {
     }
 }
 
-fn jst_start(d: NaiveDate) -> String {
-    time::to_db((d.and_hms_opt(0, 0, 0).expect("midnight") - Duration::hours(9)).and_utc())
-}
-
 impl PeriodQuery {
     pub fn is_empty(&self) -> bool {
         *self == PeriodQuery::default()
@@ -163,7 +162,11 @@ impl PeriodQuery {
             self.from.trim(),
             self.to.trim(),
         );
-        let given = [!m.is_empty(), !fy.is_empty(), !f.is_empty() || !t.is_empty()];
+        let given = [
+            !m.is_empty(),
+            !fy.is_empty(),
+            !f.is_empty() || !t.is_empty(),
+        ];
         if given.iter().filter(|g| **g).count() > 1 {
             return Err(vec![FieldError::new(
                 "period",
@@ -178,36 +181,50 @@ impl PeriodQuery {
                 .filter(|(y, _)| (1900..=2200).contains(y))
                 .and_then(|(y, mm)| Period::month(y, mm));
             return p.ok_or_else(|| {
-                vec![FieldError::new("month", "月は 2026-11 の形で入力してください。")]
+                vec![FieldError::new(
+                    "month",
+                    "月は 2026-11 の形で入力してください。",
+                )]
             });
         }
         if !fy.is_empty() {
-            return parse_fiscal_year(fy).and_then(Period::fiscal_year).ok_or_else(|| {
-                vec![FieldError::new(
-                    "fiscal_year",
-                    "年度は 2026 や 令和8年度 の形で入力してください。",
-                )]
-            });
+            return parse_fiscal_year(fy)
+                .and_then(Period::fiscal_year)
+                .ok_or_else(|| {
+                    vec![FieldError::new(
+                        "fiscal_year",
+                        "年度は 2026 や 令和8年度 の形で入力してください。",
+                    )]
+                });
         }
         if f.is_empty() && t.is_empty() {
             return Ok(default);
         }
         let mut errs = vec![];
         let from = if f.is_empty() {
-            errs.push(FieldError::new("from", "開始日を入力してください（終わりのない期間は集計できません）。"));
+            errs.push(FieldError::new(
+                "from",
+                "開始日を入力してください（終わりのない期間は集計できません）。",
+            ));
             None
         } else {
             crate::validate::opt_date("from", "開始日", f, &mut errs)
         };
         let to = if t.is_empty() {
-            errs.push(FieldError::new("to", "終了日を入力してください（終わりのない期間は集計できません）。"));
+            errs.push(FieldError::new(
+                "to",
+                "終了日を入力してください（終わりのない期間は集計できません）。",
+            ));
             None
         } else {
             crate::validate::opt_date("to", "終了日", t, &mut errs)
         };
         if let (Some(from), Some(to)) = (from, to) {
             if to < from {
-                errs.push(FieldError::new("to", "終了日が開始日より前になっています。"));
+                errs.push(FieldError::new(
+                    "to",
+                    "終了日が開始日より前になっています。",
+                ));
             } else if (to - from).num_days() + 1 > MAX_YEARS * 366 {
                 errs.push(FieldError::new(
                     "to",
@@ -229,9 +246,15 @@ impl PeriodQuery {
 pub fn parse_fiscal_year(s: &str) -> Option<i32> {
     let s: String = crate::text::nfkc(s).split_whitespace().collect();
     let s = s.trim_end_matches("年度").trim_end_matches('年');
-    let (base, rest) = if let Some(r) = s.strip_prefix("令和").or_else(|| s.strip_prefix(['R', 'r'])) {
+    let (base, rest) = if let Some(r) = s
+        .strip_prefix("令和")
+        .or_else(|| s.strip_prefix(['R', 'r']))
+    {
         (Some(2018), r)
-    } else if let Some(r) = s.strip_prefix("平成").or_else(|| s.strip_prefix(['H', 'h'])) {
+    } else if let Some(r) = s
+        .strip_prefix("平成")
+        .or_else(|| s.strip_prefix(['H', 'h']))
+    {
         (Some(1988), r)
     } else {
         (None, s)
@@ -261,9 +284,15 @@ mod tests {
     fn periods_and_the_one_before() {
         let d = Period::fiscal_year(2026).unwrap();
         let p = q("2026-11", "", "", "").parse(d.clone()).unwrap();
-        assert_eq!((p.from.to_string(), p.to.to_string()), ("2026-11-01".into(), "2026-11-30".into()));
+        assert_eq!(
+            (p.from.to_string(), p.to.to_string()),
+            ("2026-11-01".into(), "2026-11-30".into())
+        );
         assert_eq!(p.previous().from.to_string(), "2026-10-01");
-        assert_eq!(Period::month(2027, 1).unwrap().previous().from.to_string(), "2026-12-01");
+        assert_eq!(
+            Period::month(2027, 1).unwrap().previous().from.to_string(),
+            "2026-12-01"
+        );
         assert_eq!(p.label(), "令和8年11月");
         let f = q("", "令和8年度", "", "").parse(d.clone()).unwrap();
         assert_eq!(f, d);
@@ -271,10 +300,15 @@ mod tests {
         assert_eq!(f.previous(), Period::fiscal_year(2025).unwrap());
         assert_eq!(parse_fiscal_year("R1"), Some(2019));
         assert_eq!(parse_fiscal_year("令和元年度"), Some(2019));
-        let c = q("", "", "2026-04-01", "令和8年6月30日").parse(d.clone()).unwrap();
+        let c = q("", "", "2026-04-01", "令和8年6月30日")
+            .parse(d.clone())
+            .unwrap();
         assert_eq!(c.days(), 91);
         let pc = c.previous();
-        assert_eq!((pc.from.to_string(), pc.to.to_string()), ("2025-12-31".into(), "2026-03-31".into()));
+        assert_eq!(
+            (pc.from.to_string(), pc.to.to_string()),
+            ("2025-12-31".into(), "2026-03-31".into())
+        );
         assert_eq!(q("", "", "", "").parse(d.clone()).unwrap(), d);
         // 00:00 JST is 15:00 UTC the day before.
         assert_eq!(p.utc_bounds().0, "2026-10-31T15:00:00.000000Z");
@@ -284,16 +318,25 @@ mod tests {
     #[test]
     fn bad_periods_are_named() {
         let d = Period::fiscal_year(2026).unwrap();
-        let e = q("", "", "2026-05-01", "2026-04-01").parse(d.clone()).unwrap_err();
+        let e = q("", "", "2026-05-01", "2026-04-01")
+            .parse(d.clone())
+            .unwrap_err();
         assert!(e[0].message.contains("開始日より前"));
         let e = q("", "", "2026-04-01", "").parse(d.clone()).unwrap_err();
         assert_eq!(e[0].field, "to");
-        let e = q("", "", "2010-04-01", "2026-03-31").parse(d.clone()).unwrap_err();
+        let e = q("", "", "2010-04-01", "2026-03-31")
+            .parse(d.clone())
+            .unwrap_err();
         assert!(e[0].message.contains("10年以内"));
-        assert!(q("", "", "2016-04-01", "2026-03-31").parse(d.clone()).is_ok());
+        assert!(q("", "", "2016-04-01", "2026-03-31")
+            .parse(d.clone())
+            .is_ok());
         assert!(q("2026-13", "", "", "").parse(d.clone()).is_err());
         assert!(q("abc", "", "", "").parse(d.clone()).is_err());
         assert!(q("", "令和100年度", "", "").parse(d.clone()).is_err());
-        assert_eq!(q("2026-11", "2026", "", "").parse(d).unwrap_err()[0].field, "period");
+        assert_eq!(
+            q("2026-11", "2026", "", "").parse(d).unwrap_err()[0].field,
+            "period"
+        );
     }
 }

@@ -23,12 +23,17 @@ use crate::AppError;
 
 /// The statistics of `period` (and the period before) for the caller, optionally for
 /// one contract.
-pub async fn activity(db: &Db, ctx: &Ctx, period: &Period, contract: Option<&str>) -> AppResult<Activity> {
+pub async fn activity(
+    db: &Db,
+    ctx: &Ctx,
+    period: &Period,
+    contract: Option<&str>,
+) -> AppResult<Activity> {
     let s = scope(db, ctx, contract).await?;
     let previous = period.previous();
     let mut conn = db.pool.acquire().await?;
-    let now = rows(&mut conn, &s, period, false).await?;
-    let before = rows(&mut conn, &s, &previous, false).await?;
+    let now = rows(&mut conn, &s, period).await?;
+    let before = rows(&mut conn, &s, &previous).await?;
     drop(conn);
     Ok(Activity {
         period_label: period.label(),
@@ -46,29 +51,29 @@ fn date_of(stored: &str) -> Option<NaiveDate> {
 }
 
 fn day(s: &str) -> Option<NaiveDate> {
-    s.get(..10).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-}
-
-fn contract_filter(q: &mut Sql, s: &Scope, alias: &str) {
-    if let Some(c) = &s.contract {
-        q.push(&format!(
-            " AND {alias}.worker_id IN (SELECT u.id FROM users u WHERE u.tenant_id = {alias}.tenant_id AND u.contract_id = "
-        ))
-        .bind(c.clone())
-        .push(")");
-    }
+    s.get(..10)
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
 }
 
 /// The consultations of the period with their children (names only for the drill-down).
-async fn consults(conn: &mut Conn, s: &Scope, p: &Period, names: bool) -> AppResult<Vec<(Consult, String, String)>> {
+async fn consults(
+    conn: &mut Conn,
+    s: &Scope,
+    p: &Period,
+    names: bool,
+) -> AppResult<Vec<(Consult, String, String)>> {
     let (lo, hi) = p.utc_bounds();
     let mut q = Sql::new(&format!(
         "SELECT c.child_id, c.at, c.method, c.kind, c.topics, c.participants, c.minutes, c.destination, ch.birth_date, ch.disease_group, {} AS name \
          FROM consultations c JOIN children ch ON ch.id = c.child_id AND ch.tenant_id = c.tenant_id WHERE c.tenant_id = ",
         if names { "ch.name" } else { "''" }
     ));
-    q.bind(&s.tenant).push(" AND c.at >= ").bind(lo).push(" AND c.at < ").bind(hi);
-    contract_filter(&mut q, s, "c");
+    q.bind(&s.tenant)
+        .push(" AND c.at >= ")
+        .bind(lo)
+        .push(" AND c.at < ")
+        .bind(hi);
+    s.staff_filter(&mut q, "c");
     q.push(" ORDER BY c.at, c.id");
     let rows = q.query().fetch_all(&mut *conn).await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -95,30 +100,39 @@ async fn consults(conn: &mut Conn, s: &Scope, p: &Period, names: bool) -> AppRes
     Ok(out)
 }
 
-async fn rows(conn: &mut Conn, s: &Scope, p: &Period, names: bool) -> AppResult<Rows> {
+/// Children who had a consultation before the period and one within it (継続): one
+/// indexed probe per child of the period.
+async fn seen_before(conn: &mut Conn, s: &Scope, p: &Period) -> AppResult<HashSet<String>> {
     let (lo, hi) = p.utc_bounds();
-    let (dlo, dhi) = p.local_bounds();
-    let consults: Vec<Consult> = consults(conn, s, p, names).await?.into_iter().map(|c| c.0).collect();
-    // Children seen before the period: one indexed probe per child of the period.
-    let mut q = Sql::new(
-        "SELECT DISTINCT c.child_id FROM consultations c WHERE c.tenant_id = ",
-    );
+    let mut q = Sql::new("SELECT DISTINCT c.child_id FROM consultations c WHERE c.tenant_id = ");
     q.bind(&s.tenant).push(" AND c.at < ").bind(lo.clone());
-    contract_filter(&mut q, s, "c");
+    s.staff_filter(&mut q, "c");
     q.push(" AND c.child_id IN (SELECT c2.child_id FROM consultations c2 WHERE c2.tenant_id = ")
         .bind(&s.tenant)
         .push(" AND c2.at >= ")
         .bind(lo.clone())
         .push(" AND c2.at < ")
-        .bind(hi.clone())
+        .bind(hi)
         .push(")");
-    let seen_before: HashSet<String> = q
+    let seen: HashSet<String> = q
         .query()
         .fetch_all(&mut *conn)
         .await?
         .iter()
         .map(|r| r.try_get::<String, _>("child_id"))
         .collect::<Result<_, _>>()?;
+    Ok(seen)
+}
+
+async fn rows(conn: &mut Conn, s: &Scope, p: &Period) -> AppResult<Rows> {
+    let (lo, hi) = p.utc_bounds();
+    let (dlo, dhi) = p.local_bounds();
+    let consults: Vec<Consult> = consults(conn, s, p, false)
+        .await?
+        .into_iter()
+        .map(|c| c.0)
+        .collect();
+    let seen_before = seen_before(conn, s, p).await?;
     // The children a contract's staff saw in the period: the other casework of a
     // contract scope is limited to them.
     let scoped: Option<HashSet<String>> = s
@@ -213,18 +227,22 @@ async fn rows(conn: &mut Conn, s: &Scope, p: &Period, names: bool) -> AppResult<
             let attended = if kind == crate::conferences::model::KIND {
                 r.try_get("conf_attended")?
             } else {
-                serde_json::from_str::<Vec<serde_json::Value>>(&r.try_get::<String, _>("attendance")?)
-                    .map(|v| v.len() as i64)
-                    .unwrap_or(0)
+                serde_json::from_str::<Vec<serde_json::Value>>(
+                    &r.try_get::<String, _>("attendance")?,
+                )
+                .map(|v| v.len() as i64)
+                .unwrap_or(0)
             };
             meetings.push(Meeting { kind, attended });
         }
-        let ts = sqlx::query("SELECT participants FROM trainings WHERE tenant_id = $1 AND date >= $2 AND date < $3")
-            .bind(&s.tenant)
-            .bind(&dlo)
-            .bind(&dhi)
-            .fetch_all(&mut *conn)
-            .await?;
+        let ts = sqlx::query(
+            "SELECT participants FROM trainings WHERE tenant_id = $1 AND date >= $2 AND date < $3",
+        )
+        .bind(&s.tenant)
+        .bind(&dlo)
+        .bind(&dhi)
+        .fetch_all(&mut *conn)
+        .await?;
         for r in &ts {
             let ps: Vec<serde_json::Value> =
                 serde_json::from_str(&r.try_get::<String, _>("participants")?).unwrap_or_default();
@@ -238,7 +256,11 @@ async fn rows(conn: &mut Conn, s: &Scope, p: &Period, names: bool) -> AppResult<
     let mut q = Sql::new(
         "SELECT s.kind FROM service_events e JOIN optional_services s ON s.id = e.service_id AND s.tenant_id = e.tenant_id WHERE e.tenant_id = ",
     );
-    q.bind(&s.tenant).push(" AND e.date >= ").bind(dlo.clone()).push(" AND e.date < ").bind(dhi.clone());
+    q.bind(&s.tenant)
+        .push(" AND e.date >= ")
+        .bind(dlo.clone())
+        .push(" AND e.date < ")
+        .bind(dhi.clone());
     if let Some(c) = &s.contract {
         q.push(" AND s.contract_id = ").bind(c.clone());
     }
@@ -320,7 +342,10 @@ pub async fn records(
     }
     let mut conn = db.pool.acquire().await?;
     let all = consults(&mut conn, &s, period, true).await?;
-    let mut r = rows(&mut conn, &s, period, false).await?;
+    let r = Rows {
+        seen_before: seen_before(&mut conn, &s, period).await?,
+        ..Rows::default()
+    };
     // A contractor sees only the children assigned to them.
     let visible: Option<HashSet<String>> = if ctx.role == Role::Contractor {
         let ids: Vec<String> = sqlx::query_scalar(
@@ -335,7 +360,6 @@ pub async fn records(
         None
     };
     drop(conn);
-    r.consults.clear();
     let out: Vec<RecordRow> = all
         .into_iter()
         .filter(|(c, _, _)| model::drill_matches(c, key, &r))
