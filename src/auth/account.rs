@@ -70,11 +70,7 @@ pub async fn change_password(
         .bind(keep_session.unwrap_or(""))
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-        .bind(&now)
-        .bind(&ctx.user_id)
-        .execute(&mut *tx)
-        .await?;
+    super::token::revoke_all(&mut tx, &ctx.user_id, &now).await?;
     notify(
         &mut tx,
         &ctx.user_id,
@@ -147,11 +143,7 @@ pub async fn end_everywhere(db: &Db, ctx: &Ctx) -> AppResult<u64> {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-        .bind(&now)
-        .bind(&ctx.user_id)
-        .execute(&mut *tx)
-        .await?;
+    super::token::revoke_all(&mut tx, &ctx.user_id, &now).await?;
     notify(
         &mut tx,
         &ctx.user_id,

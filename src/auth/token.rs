@@ -183,3 +183,14 @@ pub async fn revoke(db: &Db, ctx: &Ctx, token_id: &str) -> AppResult<()> {
     forget_all();
     Ok(())
 }
+
+/// Revokes every API token of a user still in force, inside the caller's write
+/// (password change or reset, sign-out everywhere, disabling the user).
+pub async fn revoke_all(tx: &mut crate::db::Tx, user_id: &str, now: &str) -> AppResult<()> {
+    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

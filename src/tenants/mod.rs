@@ -465,11 +465,7 @@ async fn end_all_access(tx: &mut crate::db::Tx, user_id: &str, now: &str) -> App
         .bind(user_id)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(user_id)
-        .execute(&mut **tx)
-        .await?;
+    crate::auth::token::revoke_all(tx, user_id, now).await?;
     Ok(())
 }
 
