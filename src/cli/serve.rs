@@ -27,6 +27,12 @@ pub struct ServeArgs {
     /// https で直接配信するとき、Cookie に常に Secure を付ける
     #[arg(long, env = "YORUBE_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// 監査ログのチェックポイントを書き出す間隔（秒。先頭が進んだときだけ）
+    #[arg(long, env = "YORUBE_AUDIT_CHECKPOINT_SECONDS", default_value_t = 60)]
+    audit_checkpoint_seconds: u64,
+    /// この件数の監査記録が増えたら間隔を待たずにチェックポイントを書き出す
+    #[arg(long, env = "YORUBE_AUDIT_CHECKPOINT_ROWS", default_value_t = 1000)]
+    audit_checkpoint_rows: i64,
 }
 
 pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
@@ -37,6 +43,11 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
     if a.session_idle_minutes < 1 {
         bail!("--session-idle-minutes は 1 以上にしてください");
     }
+    // One server per data directory; `yorube restore` refuses while this is held.
+    let _lock = match (&a.db.data_dir, a.db.database_url.as_deref()) {
+        (Some(dir), None | Some("")) => Some(crate::db::files::DirLock::acquire(dir)?),
+        _ => None,
+    };
     let database = a.db.open().await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -71,9 +82,19 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
             }
         }
     });
+    crate::audit::checkpoint::spawn(
+        database.clone(),
+        crate::audit::checkpoint::Schedule {
+            every: std::time::Duration::from_secs(a.audit_checkpoint_seconds.max(1)),
+            rows: a.audit_checkpoint_rows.max(1),
+        },
+    );
     axum::serve(listener, crate::app::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    if let Err(e) = crate::audit::checkpoint::write(&database, "shutdown").await {
+        tracing::error!(error = %e, "終了時の監査ログのチェックポイントを書けませんでした");
+    }
     Ok(())
 }
 
