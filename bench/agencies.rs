@@ -86,6 +86,7 @@ async fn main() -> anyhow::Result<()> {
         None => Db::connect(Some(dir.path()), None).await?,
     };
     db.migrate().await?;
+    yorube::audit::key::install_file(&dir.path().join("yorube-audit.key"), true)?;
     yorube::agencies::store::seed_all_tenants(&db)
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;

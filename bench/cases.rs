@@ -377,6 +377,16 @@ async fn main() -> anyhow::Result<()> {
         },
     };
     db.migrate().await?;
+    // The audit key: YORUBE_AUDIT_KEY_FILE, else one kept with --keep's data, else the run's.
+    let key_file = match (std::env::var_os("YORUBE_AUDIT_KEY_FILE"), arg("--keep")) {
+        (Some(f), _) => std::path::PathBuf::from(f),
+        (None, Some(keep)) => std::env::temp_dir().join(format!(
+            "yorube-bench-{}.key",
+            keep.replace(['/', '\\'], "_")
+        )),
+        (None, None) => dir.path().join("yorube-audit.key"),
+    };
+    yorube::audit::key::install_file(&key_file, true)?;
     // With --keep DIR holding an earlier run's data, the data is reused as it is.
     let reuse = arg("--keep").is_some()
         && sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM children")

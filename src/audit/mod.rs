@@ -1,15 +1,31 @@
-//! The audit log: append-only and hash-chained. Each entry's hash covers its own
-//! content and the previous entry's hash, so editing or deleting any entry breaks the
-//! chain from that point on, which `yorube audit verify` reports.
+//! The audit log: append-only and chained with a key. Each entry's link (`hash`) is an
+//! HMAC-SHA256, under a key kept outside the database (`key`), of its own content, its
+//! sequence number, the chain's id and the previous entry's link; so editing, deleting,
+//! re-hashing or forging any entry breaks the chain, and without the key it cannot be
+//! mended. Entries from before the key (migration 0012) keep their plain SHA-256 link
+//! (`entry_hash`); the keyed chain starts after them (`audit_head.keyed_from`).
+//! The head is exported now and then to a signed file outside the database
+//! (`checkpoint`), so that a shortened or older chain is noticed too (`verify`).
 //!
 //! Entries are appended inside the transaction of the write they record (one commit
 //! for both); the single `audit_head` row serialises appenders on both engines.
 
+pub mod checkpoint;
+pub mod key;
+mod verify;
+
+pub use verify::{verify, verify_report, Report, Verdict};
+
 use sqlx::Row;
 
 use crate::db::{Conn, Db, Direct};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::time;
+
+/// The action of the entry `yorube restore` appends when the restored copy is older
+/// than the newest checkpoint: its entity id names the numbers given up (`a-b`), which
+/// are never used again.
+pub const RESTORE_ACTION: &str = "audit.restore";
 
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -98,18 +114,59 @@ pub fn entry_hash(seq: i64, at: &str, e: &Entry, prev_hash: &str) -> String {
     hex::encode(Sha256::digest(content.as_bytes()))
 }
 
+/// The keyed link of an entry (since migration 0012): HMAC-SHA256 under the audit key
+/// over the chain's id, the sequence number, every field, the previous link and the
+/// key's id.
+pub fn entry_mac(key: &key::Key, chain: &str, seq: i64, at: &str, e: &Entry, prev: &str) -> String {
+    key.sign(&mac_parts(key, chain, &seq.to_string(), at, e, prev))
+}
+
+fn mac_parts<'a>(
+    key: &'a key::Key,
+    chain: &'a str,
+    seq: &'a str,
+    at: &'a str,
+    e: &'a Entry,
+    prev: &'a str,
+) -> [&'a str; 13] {
+    [
+        "v2",
+        chain,
+        seq,
+        at,
+        e.tenant_id.as_deref().unwrap_or(""),
+        e.actor_id.as_deref().unwrap_or(""),
+        &e.actor,
+        &e.action,
+        &e.entity_type,
+        &e.entity_id,
+        &e.detail,
+        prev,
+        &key.id,
+    ]
+}
+
+/// The key every append signs with (installed by the CLI before the database is used).
+fn signing_key() -> AppResult<std::sync::Arc<key::Key>> {
+    key::required().map_err(AppError::Internal)
+}
+
 /// Appends an entry within the caller's transaction. Returns its sequence number.
 pub async fn append(conn: &mut Conn, e: Entry) -> AppResult<i64> {
-    let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-        .fetch_one(&mut *conn)
-        .await?;
-    let seq: i64 = head.get("seq");
-    let prev: String = head.get("hash");
+    let key = signing_key()?;
+    let head = sqlx::query(
+        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash, chain_id",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let seq: i64 = head.try_get("seq")?;
+    let prev: String = head.try_get("hash")?;
+    let chain_id: String = head.try_get("chain_id")?;
     let at = time::now_db();
-    let hash = entry_hash(seq, &at, &e, &prev);
+    let hash = entry_mac(&key, &chain_id, seq, &at, &e, &prev);
     sqlx::query(
-        "INSERT INTO audit_log (seq, at, tenant_id, actor_id, actor, action, entity_type, entity_id, detail, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO audit_log (seq, at, tenant_id, actor_id, actor, action, entity_type, entity_id, detail, prev_hash, hash, key_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(seq)
     .bind(&at)
@@ -122,6 +179,7 @@ pub async fn append(conn: &mut Conn, e: Entry) -> AppResult<i64> {
     .bind(&e.detail)
     .bind(&prev)
     .bind(&hash)
+    .bind(&key.id)
     .execute(&mut *conn)
     .await?;
     sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
@@ -222,7 +280,7 @@ async fn append_all(db: &Db, entries: Vec<Entry>) -> AppResult<i64> {
                 .write(move |tx| append_all_sqlite(tx, &entries))
                 .await
         }
-        Direct::Postgres(pg) => Ok(append_all_pg(&pg.audit, &entries).await?),
+        Direct::Postgres(pg) => append_all_pg(&pg.audit, &entries).await,
     }
 }
 
@@ -233,16 +291,23 @@ struct Link {
     hash: String,
 }
 
-/// The links of `entries` appended after the head (`seq`, `hash`) at `at`, in order:
-/// what every batch writer stores, whichever connection it writes on.
-fn chain(seq: i64, hash: String, at: &str, entries: &[Entry]) -> Vec<Link> {
+/// The links of `entries` appended after the head (`seq`, `hash`) of chain `chain_id`
+/// at `at`, in order: what every batch writer stores, whichever connection it writes on.
+fn chain(
+    key: &key::Key,
+    chain_id: &str,
+    seq: i64,
+    hash: String,
+    at: &str,
+    entries: &[Entry],
+) -> Vec<Link> {
     let mut prev = hash;
     entries
         .iter()
         .enumerate()
         .map(|(i, e)| {
             let seq = seq + 1 + i as i64;
-            let hash = entry_hash(seq, at, e, &prev);
+            let hash = entry_mac(key, chain_id, seq, at, e, &prev);
             Link {
                 seq,
                 prev: std::mem::replace(&mut prev, hash.clone()),
@@ -254,18 +319,17 @@ fn chain(seq: i64, hash: String, at: &str, entries: &[Entry]) -> Vec<Link> {
 
 /// `append_all` on PostgreSQL's direct pool: the entries in one INSERT of arrays with
 /// the head's update (one statement, whatever the batch size).
-async fn append_all_pg(
-    pool: &crate::db::postgres::Pool,
-    entries: &[Entry],
-) -> Result<i64, sqlx::Error> {
+async fn append_all_pg(pool: &crate::db::postgres::Pool, entries: &[Entry]) -> AppResult<i64> {
+    let key = signing_key()?;
     let mut conn = pool.get().await?;
-    let first = append_all_pg_on(&mut conn, entries).await?;
+    let first = append_all_pg_on(&mut conn, &key, entries).await?;
     conn.done();
     Ok(first)
 }
 
 async fn append_all_pg_on(
     conn: &mut sqlx::PgConnection,
+    key: &key::Key,
     entries: &[Entry],
 ) -> Result<i64, sqlx::Error> {
     // BEGIN and the head's lock in one round trip (a simple query of two statements;
@@ -273,12 +337,13 @@ async fn append_all_pg_on(
     // connection back (postgres::Conn::done), and closing it rolls the transaction back.
     let head = sqlx::Executor::fetch_one(
         &mut *conn,
-        "BEGIN; UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash",
+        "BEGIN; UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash, chain_id",
     )
     .await?;
-    let (seq, hash): (i64, String) = (head.try_get(0)?, head.try_get(1)?);
+    let (seq, hash, chain_id): (i64, String, String) =
+        (head.try_get(0)?, head.try_get(1)?, head.try_get(2)?);
     let at = time::now_db();
-    let links = chain(seq, hash.clone(), &at, entries);
+    let links = chain(key, &chain_id, seq, hash.clone(), &at, entries);
     let (last_seq, last_hash) = links
         .last()
         .map_or((seq, hash), |l| (l.seq, l.hash.clone()));
@@ -292,8 +357,8 @@ async fn append_all_pg_on(
     let tenants: Vec<Option<&str>> = entries.iter().map(|e| e.tenant_id.as_deref()).collect();
     let actor_ids: Vec<Option<&str>> = entries.iter().map(|e| e.actor_id.as_deref()).collect();
     sqlx::query(
-        "WITH ins AS (INSERT INTO audit_log (seq, at, tenant_id, actor_id, actor, action, entity_type, entity_id, detail, prev_hash, hash) \
-         SELECT s, $2, t, ai, a, ac, et, ei, d, p, h FROM UNNEST($1::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], \
+        "WITH ins AS (INSERT INTO audit_log (seq, at, tenant_id, actor_id, actor, action, entity_type, entity_id, detail, prev_hash, hash, key_id) \
+         SELECT s, $2, t, ai, a, ac, et, ei, d, p, h, $14 FROM UNNEST($1::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], \
          $7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) AS u(s, t, ai, a, ac, et, ei, d, p, h)) \
          UPDATE audit_head SET seq = $12, hash = $13 WHERE id = 1",
     )
@@ -310,6 +375,7 @@ async fn append_all_pg_on(
     .bind(&hashes)
     .bind(last_seq)
     .bind(&last_hash)
+    .bind(&key.id)
     .execute(&mut *conn)
     .await?;
     sqlx::Executor::execute(&mut *conn, "COMMIT").await?;
@@ -319,17 +385,20 @@ async fn append_all_pg_on(
 /// `append_all` on SQLite's direct write connection (db::sqlite), in one blocking call.
 fn append_all_sqlite(tx: &rusqlite::Transaction, entries: &[Entry]) -> AppResult<i64> {
     use crate::db::sqlite::internal;
-    let (seq, hash): (i64, String) = tx
-        .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+    let key = signing_key()?;
+    let (seq, hash, chain_id): (i64, String, String) = tx
+        .query_row(
+            "SELECT seq, hash, chain_id FROM audit_head WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .map_err(internal)?;
     let at = time::now_db();
-    let links = chain(seq, hash.clone(), &at, entries);
+    let links = chain(&key, &chain_id, seq, hash.clone(), &at, entries);
     let mut insert = tx
         .prepare_cached(
-            "INSERT INTO audit_log (seq, at, tenant_id, actor_id, actor, action, entity_type, entity_id, detail, prev_hash, hash) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            "INSERT INTO audit_log (seq, at, tenant_id, actor_id, actor, action, entity_type, entity_id, detail, prev_hash, hash, key_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )
         .map_err(internal)?;
     for (e, l) in entries.iter().zip(&links) {
@@ -345,7 +414,8 @@ fn append_all_sqlite(tx: &rusqlite::Transaction, entries: &[Entry]) -> AppResult
                 e.entity_id,
                 e.detail,
                 l.prev,
-                l.hash
+                l.hash,
+                key.id
             ])
             .map_err(internal)?;
     }
@@ -358,77 +428,48 @@ fn append_all_sqlite(tx: &rusqlite::Transaction, entries: &[Entry]) -> AppResult
     Ok(seq + 1)
 }
 
-#[derive(Debug, PartialEq, Eq)]
-pub enum Verdict {
-    Intact { entries: i64 },
-    Broken { seq: i64, reason: String },
-}
-
-/// Walks the whole chain in order and checks every link and every hash.
-pub async fn verify(db: &Db) -> anyhow::Result<Verdict> {
-    let mut prev = GENESIS.to_string();
-    let mut expected_seq = 1i64;
-    let mut last_seen = 0i64;
-    loop {
-        let rows = sqlx::query(
-            "SELECT seq, at, tenant_id, actor_id, actor, action, entity_type, entity_id, detail, prev_hash, hash \
-             FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 5000",
+/// After a restore of a copy whose head is below the newest checkpoint (`up_to`): one
+/// keyed entry at `up_to + 1` that names the numbers lost with the newer entries, so
+/// that no number is used twice and `verify` accepts exactly that gap. On the copy's
+/// own connection (SQLite), before it replaces the database.
+pub fn append_restore_entry(
+    tx: &rusqlite::Transaction,
+    up_to: i64,
+    detail: &str,
+) -> AppResult<i64> {
+    use crate::db::sqlite::internal;
+    let key = signing_key()?;
+    let (seq, hash, chain_id): (i64, String, String) = tx
+        .query_row(
+            "SELECT seq, hash, chain_id FROM audit_head WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
-        .bind(last_seen)
-        .fetch_all(&db.pool)
-        .await?;
-        if rows.is_empty() {
-            break;
-        }
-        for r in &rows {
-            let seq: i64 = r.get("seq");
-            if seq != expected_seq {
-                return Ok(Verdict::Broken {
-                    seq: expected_seq,
-                    reason: format!(
-                        "記録 {expected_seq} が見つかりません（削除された可能性があります）"
-                    ),
-                });
-            }
-            let e = Entry {
-                tenant_id: r.get("tenant_id"),
-                actor_id: r.get("actor_id"),
-                actor: r.get("actor"),
-                action: r.get("action"),
-                entity_type: r.get("entity_type"),
-                entity_id: r.get("entity_id"),
-                detail: r.get("detail"),
-            };
-            let at: String = r.get("at");
-            let stored_prev: String = r.get("prev_hash");
-            let stored: String = r.get("hash");
-            if stored_prev != prev {
-                return Ok(Verdict::Broken {
-                    seq,
-                    reason: "直前の記録のハッシュと一致しません（前の記録が改ざんされた可能性があります）".into(),
-                });
-            }
-            if entry_hash(seq, &at, &e, &prev) != stored {
-                return Ok(Verdict::Broken {
-                    seq,
-                    reason: "記録の内容がハッシュと一致しません（この記録が改ざんされた可能性があります）".into(),
-                });
-            }
-            prev = stored;
-            expected_seq += 1;
-            last_seen = seq;
-        }
+        .map_err(internal)?;
+    if up_to <= seq {
+        return Ok(seq);
     }
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-        .fetch_one(&db.pool)
-        .await?;
-    let head_seq: i64 = head.get("seq");
-    let head_hash: String = head.get("hash");
-    if head_seq != last_seen || head_hash != prev {
-        return Ok(Verdict::Broken {
-            seq: last_seen + 1,
-            reason: format!("末尾の記録が失われています（最終番号 {head_seq} のはずが {last_seen} までしかありません）"),
-        });
-    }
-    Ok(Verdict::Intact { entries: last_seen })
+    let e = Entry::anonymous(
+        "system",
+        None,
+        RESTORE_ACTION,
+        "audit_log",
+        &format!("{}-{up_to}", seq + 1),
+    )
+    .detail(detail);
+    let at = time::now_db();
+    let new_seq = up_to + 1;
+    let mac = entry_mac(&key, &chain_id, new_seq, &at, &e, &hash);
+    tx.execute(
+        "INSERT INTO audit_log (seq, at, tenant_id, actor_id, actor, action, entity_type, entity_id, detail, prev_hash, hash, key_id) \
+         VALUES (?1, ?2, NULL, NULL, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        rusqlite::params![new_seq, at, e.actor, e.action, e.entity_type, e.entity_id, e.detail, hash, mac, key.id],
+    )
+    .map_err(internal)?;
+    tx.execute(
+        "UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1",
+        rusqlite::params![new_seq, mac],
+    )
+    .map_err(internal)?;
+    Ok(new_seq)
 }

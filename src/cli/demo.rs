@@ -18,6 +18,7 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
     let report = crate::demo::run(&database, a.password.as_deref())
         .await
         .map_err(cli_err)?;
+    crate::audit::checkpoint::write(&database, "cli").await?;
     print(&report, None);
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! API handlers.
 
 pub mod audit;
+pub mod backup;
 pub mod demo;
 pub mod export;
 pub mod import;
@@ -39,16 +40,47 @@ pub struct DbArgs {
     /// PostgreSQL を使うときの接続URL（postgres://...）
     #[arg(long, env = "YORUBE_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// 監査ログの鍵ファイル（省略時はデータディレクトリの親の yorube-audit.key。なければ作成）
+    #[arg(long, env = "YORUBE_AUDIT_KEY_FILE")]
+    pub audit_key_file: Option<PathBuf>,
 }
 
 impl DbArgs {
+    /// Opens and migrates the database and installs the audit key (made when missing,
+    /// unless the chain already has keyed entries).
     pub async fn open(&self) -> anyhow::Result<Db> {
         let db = Db::connect(self.data_dir.as_deref(), self.database_url.as_deref()).await?;
         db.migrate().await?;
+        self.install_key(&db, true).await?;
         crate::agencies::store::seed_all_tenants(&db)
             .await
             .map_err(cli_err)?;
         Ok(db)
+    }
+
+    /// Where the audit key file is (see `audit::key`).
+    pub fn key_path(&self) -> anyhow::Result<PathBuf> {
+        crate::audit::key::resolve(self.audit_key_file.as_deref(), self.data_dir.as_deref()).context(
+            "監査ログの鍵ファイルを --audit-key-file（または YORUBE_AUDIT_KEY_FILE）で指定してください（PostgreSQL でデータディレクトリを指定しない場合）",
+        )
+    }
+
+    /// Loads the audit key (or makes it, when `create` and the chain has no keyed
+    /// entry yet: a new key for a chain signed with a lost one would hide nothing but
+    /// break everything).
+    pub async fn install_key(&self, db: &Db, create: bool) -> anyhow::Result<()> {
+        let path = self.key_path()?;
+        if !path.exists() {
+            let head = crate::audit::checkpoint::head(db).await?;
+            if !create || head.seq >= head.keyed_from {
+                anyhow::bail!(
+                    "監査ログの鍵ファイル {} がありません。このデータベースには鍵で署名された記録があるため、新しい鍵は作りません（鍵ファイルを元の場所に戻すか --audit-key-file で指定してください）",
+                    path.display()
+                );
+            }
+        }
+        crate::audit::key::install_file(&path, create)?;
+        Ok(())
     }
 }
 
@@ -93,6 +125,10 @@ pub enum Command {
         #[command(subcommand)]
         cmd: audit::AuditCmd,
     },
+    /// 稼働中のまま SQLite データベースの一貫したバックアップを作る
+    Backup(backup::BackupArgs),
+    /// バックアップから復元する（整合性と監査ログを確認してから置き換える。サーバ停止中のみ）
+    Restore(backup::RestoreArgs),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -113,6 +149,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export { cmd } => export::run(cmd).await,
         Command::Report { cmd } => report::run(cmd).await,
         Command::Audit { cmd } => audit::run(cmd).await,
+        Command::Backup(a) => backup::backup(a).await,
+        Command::Restore(a) => backup::restore(a).await,
     }
 }
 

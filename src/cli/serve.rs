@@ -30,6 +30,12 @@ pub struct ServeArgs {
     /// リバースプロキシの後ろで、接続元を X-Forwarded-For の最後の値から取る（ログイン試行の制限に使う）
     #[arg(long, env = "YORUBE_TRUST_FORWARDED_FOR")]
     trust_forwarded_for: bool,
+    /// 監査ログのチェックポイントを書き出す間隔（秒。先頭が進んだときだけ）
+    #[arg(long, env = "YORUBE_AUDIT_CHECKPOINT_SECONDS", default_value_t = 60)]
+    audit_checkpoint_seconds: u64,
+    /// この件数の監査記録が増えたら間隔を待たずにチェックポイントを書き出す
+    #[arg(long, env = "YORUBE_AUDIT_CHECKPOINT_ROWS", default_value_t = 1000)]
+    audit_checkpoint_rows: i64,
 }
 
 pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
@@ -40,6 +46,11 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
     if a.session_idle_minutes < 1 {
         bail!("--session-idle-minutes は 1 以上にしてください");
     }
+    // One server per data directory; `yorube restore` refuses while this is held.
+    let _lock = match (&a.db.data_dir, a.db.database_url.as_deref()) {
+        (Some(dir), None | Some("")) => Some(crate::db::files::DirLock::acquire(dir)?),
+        _ => None,
+    };
     let database = a.db.open().await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -75,12 +86,22 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
             }
         }
     });
+    crate::audit::checkpoint::spawn(
+        database.clone(),
+        crate::audit::checkpoint::Schedule {
+            every: std::time::Duration::from_secs(a.audit_checkpoint_seconds.max(1)),
+            rows: a.audit_checkpoint_rows.max(1),
+        },
+    );
     axum::serve(
         listener,
         crate::app::router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
+    if let Err(e) = crate::audit::checkpoint::write(&database, "shutdown").await {
+        tracing::error!(error = %e, "終了時の監査ログのチェックポイントを書けませんでした");
+    }
     Ok(())
 }
 

@@ -13,6 +13,7 @@
 //! group commit, the record cache, the search index) lives in `Db::ext`.
 
 pub mod ext;
+pub mod files;
 pub mod postgres;
 pub mod sql;
 pub mod sqlite;

@@ -23,6 +23,19 @@ fn in_ci() -> bool {
         .unwrap_or(false)
 }
 
+/// The audit key of every test app in this process (one process, one key, as in a
+/// deployment; each database's checkpoints are told apart by its chain id).
+pub fn audit_key_file() -> std::path::PathBuf {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let dir = DIR.get_or_init(|| tempfile::tempdir().expect("key dir"));
+    let path = dir.path().join("yorube-audit.key");
+    static INSTALLED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        yorube::audit::key::install_file(&path, true).expect("audit key");
+    });
+    path
+}
+
 /// A fresh database of the given engine, migrated, with the demo loaded and the app
 /// listening on a random port. None when PostgreSQL is unreachable outside CI (said loudly).
 pub async fn spawn(engine: Engine) -> Option<TestApp> {
@@ -64,6 +77,9 @@ pub async fn spawn(engine: Engine) -> Option<TestApp> {
         }
     };
     db.migrate().await.expect("migrate");
+    let key = audit_key_file();
+    let mut db_args = db_args;
+    db_args.extend(["--audit-key-file".to_string(), key.display().to_string()]);
     yorube::agencies::store::seed_all_tenants(&db)
         .await
         .expect("seed");

@@ -7,6 +7,7 @@ mod agencies;
 mod api_auth;
 mod architecture;
 mod audit_chain;
+mod backup;
 mod cases;
 mod cli;
 mod conferences;
