@@ -9,6 +9,7 @@ pub mod annual;
 pub mod api;
 pub mod cost;
 pub mod model;
+pub mod rollup;
 pub mod scope;
 pub mod stats;
 pub mod store;

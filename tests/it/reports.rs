@@ -422,3 +422,186 @@ async fn contract_scope(app: TestApp) {
     );
 }
 dual!(contract_scope);
+
+/// No row or column of a roll-up table (with its total) keeps exactly one suppressed
+/// cell: otherwise it is the total minus the cells shown.
+fn lines_with_one_hidden(t: &Value, tenants: usize) -> Vec<String> {
+    let rows: Vec<Vec<bool>> = t["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(std::iter::once(&t["total"]))
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["value"].is_null())
+                .collect()
+        })
+        .collect();
+    assert_eq!(rows.len(), tenants + 1);
+    let mut bad = vec![];
+    for (i, r) in rows.iter().enumerate() {
+        if r.iter().filter(|h| **h).count() == 1 {
+            bad.push(format!("{} row {i}", t["key"]));
+        }
+    }
+    for c in 0..rows[0].len() {
+        if rows.iter().filter(|r| r[c]).count() == 1 {
+            bad.push(format!("{} column {c}", t["key"]));
+        }
+    }
+    bad
+}
+
+async fn rollup_across_tenants(app: TestApp) {
+    let sys = app.token("sysadmin").await;
+    let today = chrono::Utc::now().date_naive();
+    let fy = if today.month() >= 4 {
+        today.year()
+    } else {
+        today.year() - 1
+    };
+    let (s, r) = app
+        .api_get(&sys, &format!("/api/v1/reports/rollup?fiscal_year={fy}"))
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let (from, to) = (
+        NaiveDate::from_ymd_opt(fy, 4, 1).unwrap(),
+        NaiveDate::from_ymd_opt(fy + 1, 3, 31).unwrap(),
+    );
+    let tenants = r["tenants"].as_array().unwrap();
+    assert!(tenants.len() >= 2, "{r}");
+    let method = r["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["key"] == "method")
+        .unwrap();
+    let columns: Vec<&str> = method["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let mut checked = 0;
+    let mut grand = 0i64;
+    for (i, tn) in tenants.iter().enumerate() {
+        let all = consults(&app, tn["code"].as_str().unwrap()).await;
+        let inside: Vec<_> = all.iter().filter(|c| c.1 >= from && c.1 <= to).collect();
+        grand += inside.len() as i64;
+        let row = method["rows"][i].as_array().unwrap();
+        for (j, col) in columns.iter().enumerate() {
+            let truth = if *col == "計" {
+                inside.len() as i64
+            } else {
+                inside.iter().filter(|c| c.2 == *col).count() as i64
+            };
+            let cell = &row[j];
+            match cell["value"].as_i64() {
+                Some(v) => {
+                    assert_eq!(v, truth, "{} {col}", tn["name"]);
+                    assert!(v == 0 || v >= 5, "a count of 1–4 is never shown: {cell}");
+                    checked += 1;
+                }
+                None if cell["shown"] == "<5" => {
+                    assert!((1..5).contains(&truth), "{} {col}: {truth}", tn["name"])
+                }
+                None => {
+                    assert_eq!(cell["shown"], "*");
+                    assert!(truth == 0 || truth >= 5, "{} {col}: {truth}", tn["name"]);
+                }
+            }
+        }
+    }
+    assert!(checked > 0);
+    let shown_grand = method["total"].as_array().unwrap().last().unwrap()["value"].as_i64();
+    assert_eq!(shown_grand, Some(grand), "the consultations of all tenants");
+    for t in r["tables"].as_array().unwrap() {
+        let bad = lines_with_one_hidden(t, tenants.len());
+        assert!(bad.is_empty(), "{bad:?}");
+    }
+    // Aggregates only: no child's id or name is in the answer.
+    let body = r.to_string();
+    let kids: Vec<(String, String)> = sqlx::query_as("SELECT id, name FROM children")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    for (id, name) in &kids {
+        assert!(
+            !body.contains(id.as_str()) && !body.contains(name.as_str()),
+            "{name}"
+        );
+    }
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'report.rollup.view'")
+            .await
+            >= 1
+    );
+    // One kind of tenant only; bad input named.
+    let (s, r2) = app
+        .api_get(
+            &sys,
+            &format!("/api/v1/reports/rollup?fiscal_year={fy}&kind=core_city"),
+        )
+        .await;
+    assert_eq!(s, 200, "{r2}");
+    assert!(r2["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["kind_label"] == "中核市"));
+    let (s, v) = app
+        .api_get(
+            &sys,
+            "/api/v1/reports/rollup?from=2026-09-01&to=2026-04-01&kind=village",
+        )
+        .await;
+    assert_eq!(s, 422, "{v}");
+    let f = fields(&v);
+    assert!(f.contains(&"kind".to_string()) && f.len() >= 2, "{f:?}");
+    // Nobody else sees it, and the refusal is audited.
+    for login in [
+        "tenant_admin@demo-city",
+        "nurse@demo-city",
+        "auditor@demo-pref",
+    ] {
+        let t = app.token(login).await;
+        let (s, _) = app.api_get(&t, "/api/v1/reports/rollup").await;
+        assert_eq!(s, 403, "{login}");
+    }
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'report.rollup.denied'")
+            .await
+            >= 3
+    );
+    // The page and its XLSX.
+    let c = app.browser_login("sysadmin").await;
+    let res = c
+        .get(format!("{}/reports/rollup?fiscal_year={fy}", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("全体の実績") && html.contains("相談件数（延べ）"),
+        "{html}"
+    );
+    let res = c
+        .get(format!("{}/reports/rollup.xlsx?fiscal_year={fy}", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let bytes = res.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"PK"), "an XLSX file");
+    let n = app.browser_login("nurse@demo-city").await;
+    let res = n
+        .get(format!("{}/reports/rollup", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
+dual!(rollup_across_tenants);
