@@ -3,7 +3,7 @@
 //! a training day with the four group-work cases, and the NPO contract with its
 //! committee and monthly reports.
 
-use chrono::Duration;
+use chrono::{Datelike, Duration};
 
 use crate::auth::TenantId;
 use crate::db::{insert_many, Tx, Val};
@@ -22,6 +22,7 @@ pub async fn clear(tx: &mut Tx, tenant_id: &TenantId) -> AppResult<()> {
         .execute(&mut **tx)
         .await?;
     for table in [
+        "monthly_report_meetings",
         "monthly_reports",
         "contracts",
         "conference_participants",
@@ -365,25 +366,61 @@ pub async fn load(tx: &mut Tx, tenant_id: &TenantId, code: &str) -> AppResult<()
             continue;
         }
         let status = ["approved", "approved", "submitted"][k];
+        // The committee met in each of these months (年5回); the report counts that
+        // meeting record, and its figures come from the contract staff's consultations.
+        let first = month_start.with_day(1).unwrap_or(month_start);
+        let starts_at = format!("{}T14:00", first + Duration::days(9 + k as i64));
+        sqlx::query("INSERT INTO meetings (id, tenant_id, council_id, kind, title, starts_at, starts_utc, duration_minutes, place, online, agenda, attendance, minutes, decisions, created_by, created_at, updated_at) VALUES ($1, $2, $3, 'committee', $4, $5, $6, 90, '保健センター 2階 会議室', 0, '[]', '[]', '', '', '佐藤 由美', $7, $7)")
+            .bind(id())
+            .bind(tenant_id)
+            .bind(&committee)
+            .bind(format!("自立支援事業 委員会（第{}回）", k + 1))
+            .bind(&starts_at)
+            .bind(time::jst_local_to_db(&starts_at))
+            .bind(&now)
+            .execute(&mut **tx)
+            .await?;
+        let d = crate::reports::store::draft::draft_in(
+            &mut **tx,
+            tenant_id,
+            &contract,
+            Some(&committee),
+            &month,
+        )
+        .await?;
+        let report = id();
         sqlx::query(
             "INSERT INTO monthly_reports (id, tenant_id, contract_id, month, children_count, families_count, consultations, support_summary, changes, meetings_held, status, return_reason, submitted_by, submitted_at, decided_by, decided_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, '', '伊藤 さくら', $11, $12, $13, $11)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '', '伊藤 さくら', $12, $13, $14, $12)",
         )
-        .bind(id())
+        .bind(&report)
         .bind(tenant_id)
         .bind(&contract)
         .bind(&month)
-        .bind(12 + k as i64)
-        .bind(20 + 3 * k as i64)
+        .bind(d.children)
+        .bind(d.families)
+        .bind(d.consultations)
         .bind("電話・訪問による相談支援、病院での面談、学校への同行。家族交流会を1回開催（8家族）。")
-        .bind("長期欠席だった中学生が週3日登校できるようになった。1型糖尿病の小学生が学校で自己注射できるようになった。")
-        .bind("病院打合せ 3回、委員会 1回")
+        .bind(if d.changes.is_empty() {
+            "この月に記録した相談はありません。".to_string()
+        } else {
+            d.changes.clone()
+        })
+        .bind("病院との打合せ 3回（会議の記録なし）")
         .bind(status)
         .bind(&now)
         .bind((status == "approved").then_some("佐藤 由美"))
         .bind((status == "approved").then(|| now.clone()))
         .execute(&mut **tx)
         .await?;
+        for m in &d.meetings {
+            sqlx::query("INSERT INTO monthly_report_meetings (report_id, tenant_id, meeting_id) VALUES ($1, $2, $3)")
+                .bind(&report)
+                .bind(tenant_id)
+                .bind(&m.id)
+                .execute(&mut **tx)
+                .await?;
+        }
     }
     crate::demo::services::load(tx, tenant_id, code, &contract).await?;
     Ok(())

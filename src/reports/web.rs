@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
-use super::store::{self, Report, ReportInput};
+use super::store::{self, LinkedMeeting, Report, ReportInput};
 use crate::auth::{policy, Action};
 use crate::error::FieldError;
 use crate::network::store::{get_contract, Contract};
@@ -25,6 +25,52 @@ pub fn routes() -> Router<AppState> {
         .route("/contracts/{id}/reports", post(report_draft))
         .route("/reports/{id}", post(report_save))
         .route("/reports/{id}/decision", post(report_decide))
+        .route("/contracts/{id}/reports/{rid}/print", get(report_print))
+        .route(
+            "/contracts/{id}/reports/{rid}/download.xlsx",
+            get(report_xlsx),
+        )
+}
+
+/// The months of one 年度 (April–March) of a contract's reports, and their total.
+pub struct YearTotal {
+    pub label: String,
+    pub months: Vec<Report>,
+    pub children: i64,
+    pub families: i64,
+    pub consultations: i64,
+    pub meetings: usize,
+}
+
+fn fiscal_year_of(month: &str) -> Option<i32> {
+    let (y, m) = month.split_once('-')?;
+    let (y, m): (i32, u32) = (y.parse().ok()?, m.parse().ok()?);
+    Some(if m >= 4 { y } else { y - 1 })
+}
+
+/// The reports by 年度, the latest first; each 年度's months in order with the sums
+/// (延べ: a child seen in two months counts twice).
+pub fn year_totals(reports: &[Report]) -> Vec<YearTotal> {
+    let mut by: std::collections::BTreeMap<i32, Vec<Report>> = Default::default();
+    for r in reports {
+        if let Some(fy) = fiscal_year_of(&r.month) {
+            by.entry(fy).or_default().push(r.clone());
+        }
+    }
+    by.into_iter()
+        .rev()
+        .map(|(fy, mut months)| {
+            months.sort_by(|a, b| a.month.cmp(&b.month));
+            YearTotal {
+                label: crate::time::format_fiscal_year(fy),
+                children: months.iter().map(|r| r.children_count).sum(),
+                families: months.iter().map(|r| r.families_count).sum(),
+                consultations: months.iter().map(|r| r.consultations).sum(),
+                meetings: months.iter().map(|r| r.meetings.len()).sum(),
+                months,
+            }
+        })
+        .collect()
 }
 
 fn notice(done: Option<&str>) -> Option<String> {
@@ -55,6 +101,9 @@ struct ContractPage {
     page: Page,
     c: Contract,
     reports: Vec<Report>,
+    /// The meetings each editable report may count (report id → the month's records).
+    choices: std::collections::BTreeMap<String, Vec<LinkedMeeting>>,
+    years: Vec<YearTotal>,
     contractor: bool,
     admin: bool,
     this_month: String,
@@ -70,6 +119,20 @@ async fn contract_view(
 ) -> PageResult {
     let c = get_contract(&st.db, &a.ctx, id).await.page_err(a)?;
     let reports = store::reports(&st.db, &a.ctx, id).await.page_err(a)?;
+    let contractor = policy::can(&a.ctx, Action::SubmitReports);
+    let mut choices = std::collections::BTreeMap::new();
+    if contractor {
+        for r in reports
+            .iter()
+            .filter(|r| r.status == "draft" || r.status == "returned")
+        {
+            let ms = store::meeting_choices(&st.db, &a.ctx, &c, &r.month)
+                .await
+                .page_err(a)?;
+            choices.insert(r.id.clone(), ms);
+        }
+    }
+    let years = year_totals(&reports);
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -82,7 +145,9 @@ async fn contract_view(
                 .notice(notice(done)),
             c,
             reports,
-            contractor: policy::can(&a.ctx, Action::SubmitReports),
+            choices,
+            years,
+            contractor,
             admin: policy::can(&a.ctx, Action::ManageContracts),
             this_month: crate::time::today_jst().format("%Y-%m").to_string(),
             errors,
@@ -131,6 +196,9 @@ struct ReportForm {
     support_summary: String,
     changes: String,
     meetings_held: String,
+    /// The meeting records ticked (the form sends `meetings_given` with the list).
+    meeting_ids: Vec<String>,
+    meetings_given: String,
 }
 
 async fn report_save(
@@ -145,6 +213,7 @@ async fn report_save(
         support_summary: f.support_summary,
         changes: f.changes,
         meetings_held: f.meetings_held,
+        meeting_ids: (!f.meetings_given.is_empty()).then_some(f.meeting_ids),
     };
     match store::save_report(&st.db, &a.ctx, &rid, &r, submit).await {
         Ok(()) => Ok(Redirect::to(&format!(
@@ -190,4 +259,106 @@ async fn report_decide(
         }
         Err(e) => Err(e).page_err(&a),
     }
+}
+
+#[derive(Template)]
+#[template(path = "reports/monthly_print.html")]
+struct ReportPrint {
+    page: Page,
+    c: Contract,
+    r: Report,
+    tenant: String,
+}
+
+async fn report_print(
+    State(st): State<AppState>,
+    a: Auth,
+    Path((id, rid)): Path<(String, String)>,
+) -> PageResult {
+    let c = get_contract(&st.db, &a.ctx, &id).await.page_err(&a)?;
+    let r = store::report(&st.db, &a.ctx, &id, &rid)
+        .await
+        .page_err(&a)?;
+    Ok(render_status(
+        StatusCode::OK,
+        &ReportPrint {
+            page: Page::for_auth(
+                format!("月次報告 {} {}", r.month, c.input.contractor_name),
+                &a,
+            ),
+            tenant: a.ctx.tenant_name.clone().unwrap_or_default(),
+            c,
+            r,
+        },
+    ))
+}
+
+/// The report as a workbook: 報告 (項目・内容, numbers as numbers) and 会議 (the
+/// meeting records it counts).
+pub fn report_workbook(c: &Contract, r: &Report) -> anyhow::Result<Vec<u8>> {
+    use crate::render::xlsx::{workbook_cells, Cell, CellSheet};
+    let text = |s: &str| Cell::Text(s.to_string());
+    let num = |n: i64| Cell::Number(n as f64);
+    let summary = CellSheet {
+        name: "報告".into(),
+        title: format!("月次報告 {}　{}", r.month, c.input.contractor_name),
+        columns: vec![("項目".into(), 24.0), ("内容".into(), 90.0)],
+        rows: vec![
+            vec![text("委託先"), text(&c.input.contractor_name)],
+            vec![text("報告する月"), text(&r.month)],
+            vec![text("状況"), text(&r.status_label)],
+            vec![text("利用児者数（人）"), num(r.children_count)],
+            vec![text("家族（世帯）"), num(r.families_count)],
+            vec![text("相談（件）"), num(r.consultations)],
+            vec![text("会議（回）"), num(r.meetings.len() as i64)],
+            vec![text("支援内容"), text(&r.input.support_summary)],
+            vec![text("子どもの変化"), text(&r.input.changes)],
+            vec![text("会議の補足"), text(&r.input.meetings_held)],
+            vec![
+                text("提出者"),
+                text(r.submitted_by.as_deref().unwrap_or("")),
+            ],
+            vec![text("確認者"), text(r.decided_by.as_deref().unwrap_or(""))],
+        ],
+    };
+    let meetings = CellSheet {
+        name: "会議".into(),
+        title: format!("{} に数えた会議の記録", r.month),
+        columns: vec![
+            ("日時".into(), 18.0),
+            ("種類".into(), 14.0),
+            ("会議名".into(), 60.0),
+        ],
+        rows: r
+            .meetings
+            .iter()
+            .map(|m| {
+                vec![
+                    text(&m.starts_at.replace('T', " ")),
+                    text(m.kind_label),
+                    text(&m.title),
+                ]
+            })
+            .collect(),
+    };
+    workbook_cells(&[summary, meetings])
+}
+
+async fn report_xlsx(
+    State(st): State<AppState>,
+    a: Auth,
+    Path((id, rid)): Path<(String, String)>,
+) -> Result<axum::response::Response, crate::web::pages::PageError> {
+    let c = get_contract(&st.db, &a.ctx, &id).await.page_err(&a)?;
+    let r = store::report(&st.db, &a.ctx, &id, &rid)
+        .await
+        .page_err(&a)?;
+    let bytes = report_workbook(&c, &r)
+        .map_err(AppError::Internal)
+        .page_err(&a)?;
+    Ok(crate::web::download::download(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &format!("月次報告_{}_{}.xlsx", c.input.contractor_name, r.month),
+    ))
 }

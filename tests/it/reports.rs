@@ -605,3 +605,195 @@ async fn rollup_across_tenants(app: TestApp) {
     assert_eq!(res.status(), 403);
 }
 dual!(rollup_across_tenants);
+
+/// (children, families, consultations) of a contract's staff in a JST month, computed
+/// here from the raw rows.
+async fn month_truth(app: &TestApp, contract: &str, month: &str) -> (i64, i64, i64) {
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT c.child_id, c.at, c.participants FROM consultations c JOIN users u ON u.id = c.worker_id WHERE u.contract_id = $1",
+    )
+    .bind(contract)
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    let inside: Vec<_> = rows
+        .iter()
+        .filter(|(_, at, _)| {
+            let t = chrono::DateTime::parse_from_rfc3339(at).unwrap() + chrono::Duration::hours(9);
+            t.naive_utc().format("%Y-%m").to_string() == month
+        })
+        .collect();
+    let kids: HashSet<&str> = inside.iter().map(|r| r.0.as_str()).collect();
+    let fams: HashSet<&str> = inside
+        .iter()
+        .filter(|r| {
+            r.2.split(',')
+                .any(|p| p.trim() == "保護者" || p.trim() == "きょうだい")
+        })
+        .map(|r| r.0.as_str())
+        .collect();
+    (kids.len() as i64, fams.len() as i64, inside.len() as i64)
+}
+
+async fn monthly_report_from_records(app: TestApp) {
+    let contractor = app.token("contractor@demo-city").await;
+    let (_, cs) = app.api_get(&contractor, "/api/v1/contracts").await;
+    let contract = cs["items"][0]["id"].as_str().unwrap().to_string();
+    let (s, rs) = app
+        .api_get(
+            &contractor,
+            &format!("/api/v1/contracts/{contract}/reports"),
+        )
+        .await;
+    assert_eq!(s, 200, "{rs}");
+    let items = rs["items"].as_array().unwrap();
+    assert!(!items.is_empty(), "the demo has monthly reports");
+    // The demo's reports were drafted from its records, and count its committee meetings.
+    for r in items {
+        let month = r["month"].as_str().unwrap();
+        let (c, f, n) = month_truth(&app, &contract, month).await;
+        assert_eq!(
+            (
+                r["children_count"].as_i64(),
+                r["families_count"].as_i64(),
+                r["consultations"].as_i64()
+            ),
+            (Some(c), Some(f), Some(n)),
+            "{month}"
+        );
+        let ms = r["meetings"].as_array().unwrap();
+        assert!(ms.iter().any(|m| m["kind"] == "committee"), "{r}");
+        assert!(ms
+            .iter()
+            .all(|m| m["starts_at"].as_str().unwrap().starts_with(month)));
+    }
+    // A new draft of this month (or the contract's last month), from the records.
+    let today = (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive();
+    let to = cs["items"][0]["period_to"].as_str().unwrap();
+    let month = std::cmp::min(today.format("%Y-%m").to_string(), to[..7].to_string());
+    let taken = items.iter().any(|r| r["month"] == month.as_str());
+    if !taken {
+        let (s, r) = app
+            .api_post(
+                &contractor,
+                &format!("/api/v1/contracts/{contract}/reports"),
+                json!({"month": month}),
+            )
+            .await;
+        assert_eq!(s, 201, "{r}");
+    }
+    let (_, rs) = app
+        .api_get(
+            &contractor,
+            &format!("/api/v1/contracts/{contract}/reports"),
+        )
+        .await;
+    let r = rs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["month"] == month.as_str())
+        .unwrap()
+        .clone();
+    let id = r["id"].as_str().unwrap().to_string();
+    let (c, f, n) = month_truth(&app, &contract, &month).await;
+    assert_eq!(r["children_count"].as_i64(), Some(c), "{r}");
+    assert_eq!(r["families_count"].as_i64(), Some(f), "{r}");
+    assert_eq!(r["consultations"].as_i64(), Some(n), "{r}");
+    if n > 0 && !taken {
+        assert!(
+            r["changes"].as_str().unwrap().contains("さん（相談"),
+            "子どもの変化 is drafted: {r}"
+        );
+    }
+    // The links are chosen among the month's meeting records; another id is refused.
+    let patch = |body: Value| {
+        let url = format!("{}/api/v1/reports/{id}", app.url);
+        let t = contractor.clone();
+        async move {
+            let res = client()
+                .patch(url)
+                .bearer_auth(t)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let s = res.status().as_u16();
+            (s, res.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    if r["status"] == "draft" || r["status"] == "returned" {
+        let other: String = sqlx::query_scalar(
+            "SELECT m.id FROM meetings m JOIN tenants t ON t.id = m.tenant_id WHERE t.code = 'demo-pref' LIMIT 1",
+        )
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+        let (s, v) = patch(json!({"support_summary": "x", "meeting_ids": [other]})).await;
+        assert_eq!(s, 422, "{v}");
+        assert_eq!(fields(&v), ["meeting_ids"]);
+        let (s, v) = patch(json!({"support_summary": "訪問と電話", "meeting_ids": []})).await;
+        assert_eq!(s, 204, "{v}");
+        let (_, rs) = app
+            .api_get(
+                &contractor,
+                &format!("/api/v1/contracts/{contract}/reports"),
+            )
+            .await;
+        let now = rs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == id.as_str())
+            .unwrap()
+            .clone();
+        assert_eq!(now["meetings"], json!([]), "{now}");
+        assert_eq!(now["support_summary"], "訪問と電話");
+    }
+    // Print (A4) and XLSX, for the contract's people only.
+    let b = app.browser_login("contractor@demo-city").await;
+    let res = b
+        .get(format!(
+            "{}/contracts/{contract}/reports/{id}/print",
+            app.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("月次報告") && html.contains("子どもの変化"));
+    let res = b
+        .get(format!(
+            "{}/contracts/{contract}/reports/{id}/download.xlsx",
+            app.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.bytes().await.unwrap().starts_with(b"PK"));
+    let page = b
+        .get(format!("{}/contracts/{contract}", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("年度の合計"),
+        "the annual total of the months"
+    );
+    let other = app.browser_login("contractor@demo-pref").await;
+    let res = other
+        .get(format!(
+            "{}/contracts/{contract}/reports/{id}/print",
+            app.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404, "another tenant's report");
+}
+dual!(monthly_report_from_records);

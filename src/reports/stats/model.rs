@@ -174,7 +174,13 @@ pub fn drill_matches(c: &Consult, key: &str, rows: &Rows) -> bool {
 }
 
 fn family_took_part(c: &Consult) -> bool {
-    split(&c.participants).any(|p| p == "保護者" || p == "きょうだい")
+    family_in(&c.participants)
+}
+
+/// Whether a consultation's participants (comma-separated) include the family
+/// (保護者 or きょうだい): the monthly report's 家族 and the statistics count the same.
+pub fn family_in(participants: &str) -> bool {
+    split(participants).any(|p| p == "保護者" || p == "きょうだい")
 }
 
 fn destination(c: &Consult) -> &str {

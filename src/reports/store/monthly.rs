@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use super::draft::{draft, linked, meeting_counts, LinkedMeeting};
 use super::new_id;
 use crate::audit::{self, Entry};
 use crate::auth::{policy, Action, Ctx};
@@ -28,9 +29,13 @@ pub struct ReportInput {
     /// 子どもの変化
     #[serde(default)]
     pub changes: String,
-    /// 病院打合せ 3回 など
+    /// 補足（会議の記録にない打合せなど）
     #[serde(default)]
     pub meetings_held: String,
+    /// The meeting records the report counts (ids of the month's candidates); absent:
+    /// the links stay as they are.
+    #[serde(default)]
+    pub meeting_ids: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -48,6 +53,32 @@ pub struct Report {
     pub return_reason: String,
     pub submitted_by: Option<String>,
     pub decided_by: Option<String>,
+    /// The meeting records it counts, and their number by kind.
+    pub meetings: Vec<LinkedMeeting>,
+    pub meeting_counts: Vec<(&'static str, i64)>,
+}
+
+impl Report {
+    /// Whether the report counts the meeting record `id`.
+    pub fn counts(&self, id: &str) -> bool {
+        self.meetings.iter().any(|m| m.id == id)
+    }
+
+    /// 「3 回（協議会 1 回、支援会議 2 回）」
+    pub fn meetings_label(&self) -> String {
+        if self.meetings.is_empty() {
+            return "0 回".into();
+        }
+        format!(
+            "{} 回（{}）",
+            self.meetings.len(),
+            self.meeting_counts
+                .iter()
+                .map(|(l, n)| format!("{l} {n} 回"))
+                .collect::<Vec<_>>()
+                .join("、")
+        )
+    }
 }
 
 pub async fn reports(db: &Db, ctx: &Ctx, contract_id: &str) -> AppResult<Vec<Report>> {
@@ -60,7 +91,41 @@ pub async fn reports(db: &Db, ctx: &Ctx, contract_id: &str) -> AppResult<Vec<Rep
     .bind(ctx.tenant()?)
     .fetch_all(&db.pool)
     .await?;
-    rows.iter().map(report_from_row).collect()
+    let mut out: Vec<Report> = rows.iter().map(report_from_row).collect::<AppResult<_>>()?;
+    let ids: Vec<String> = out.iter().map(|r| r.id.clone()).collect();
+    let mut links = linked(db, ctx.tenant()?, &ids).await?;
+    for r in &mut out {
+        r.meetings = links.remove(&r.id).unwrap_or_default();
+        r.meeting_counts = meeting_counts(&r.meetings);
+    }
+    Ok(out)
+}
+
+/// One report of a contract (for its print and XLSX).
+pub async fn report(db: &Db, ctx: &Ctx, contract_id: &str, report_id: &str) -> AppResult<Report> {
+    reports(db, ctx, contract_id)
+        .await?
+        .into_iter()
+        .find(|r| r.id == report_id)
+        .ok_or(AppError::NotFound)
+}
+
+/// The meetings a draft (or returned) report may count: the month's candidates.
+pub async fn meeting_choices(
+    db: &Db,
+    ctx: &Ctx,
+    c: &crate::network::store::Contract,
+    month: &str,
+) -> AppResult<Vec<LinkedMeeting>> {
+    Ok(draft(
+        db,
+        ctx.tenant()?,
+        &c.id,
+        c.input.committee_id.as_deref(),
+        month,
+    )
+    .await?
+    .meetings)
 }
 
 fn report_from_row(r: &AnyRow) -> AppResult<Report> {
@@ -76,12 +141,15 @@ fn report_from_row(r: &AnyRow) -> AppResult<Report> {
             support_summary: r.try_get("support_summary")?,
             changes: r.try_get("changes")?,
             meetings_held: r.try_get("meetings_held")?,
+            meeting_ids: None,
         },
         status_label: model::report_status_label(&status).to_string(),
         status,
         return_reason: r.try_get("return_reason")?,
         submitted_by: r.try_get("submitted_by")?,
         decided_by: r.try_get("decided_by")?,
+        meetings: vec![],
+        meeting_counts: vec![],
     })
 }
 
@@ -102,35 +170,7 @@ pub async fn draft_report(db: &Db, ctx: &Ctx, contract_id: &str, month: &str) ->
             ),
         ));
     }
-    let (from, to) = (
-        format!("{month}-01T00:00:00"),
-        format!("{month}-31T23:59:59.999999Z"),
-    );
-    let staff: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM users WHERE contract_id = $1 AND tenant_id = $2")
-            .bind(contract_id)
-            .bind(&t)
-            .fetch_all(&db.pool)
-            .await?;
-    let (mut children, mut consultations) = (0i64, 0i64);
-    for s in &staff {
-        let row = sqlx::query("SELECT COUNT(DISTINCT child_id) AS c, COUNT(*) AS n FROM consultations WHERE tenant_id = $1 AND worker_id = $2 AND at >= $3 AND at <= $4")
-            .bind(&t)
-            .bind(s)
-            .bind(&from)
-            .bind(&to)
-            .fetch_one(&db.pool)
-            .await?;
-        children += row.try_get::<i64, _>("c")?;
-        consultations += row.try_get::<i64, _>("n")?;
-    }
-    let meetings: Vec<String> = sqlx::query_scalar("SELECT title FROM meetings WHERE tenant_id = $1 AND starts_at >= $2 AND starts_at <= $3 AND (council_id = $4 OR kind = 'committee') ORDER BY starts_at")
-        .bind(&t)
-        .bind(format!("{month}-01"))
-        .bind(format!("{month}-31T23:59"))
-        .bind(c.input.committee_id.clone().unwrap_or_default())
-        .fetch_all(&db.pool)
-        .await?;
+    let d = draft(db, &t, contract_id, c.input.committee_id.as_deref(), &month).await?;
     // The optional services (努力義務事業) run under the contract that month start the
     // summary of a new draft.
     let services = {
@@ -149,9 +189,13 @@ pub async fn draft_report(db: &Db, ctx: &Ctx, contract_id: &str, month: &str) ->
                 )));
             }
             let id: String = r.try_get("id")?;
-            sqlx::query("UPDATE monthly_reports SET children_count = $1, families_count = $1, consultations = $2 WHERE id = $3 AND tenant_id = $4")
-                .bind(children)
-                .bind(consultations)
+            // Refreshed figures; 子どもの変化 is drafted again only while it is empty,
+            // and the meeting links stay as the contractor left them.
+            sqlx::query("UPDATE monthly_reports SET children_count = $1, families_count = $2, consultations = $3, changes = CASE WHEN changes = '' THEN $4 ELSE changes END WHERE id = $5 AND tenant_id = $6")
+                .bind(d.children)
+                .bind(d.families)
+                .bind(d.consultations)
+                .bind(&d.changes)
                 .bind(&id)
                 .bind(&t)
                 .execute(&mut *tx)
@@ -162,19 +206,28 @@ pub async fn draft_report(db: &Db, ctx: &Ctx, contract_id: &str, month: &str) ->
             let id = new_id();
             sqlx::query(
                 "INSERT INTO monthly_reports (id, tenant_id, contract_id, month, children_count, families_count, consultations, support_summary, changes, meetings_held, status, return_reason, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $5, $6, $9, '', $7, 'draft', '', $8)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', 'draft', '', $10)",
             )
             .bind(&id)
             .bind(&t)
             .bind(contract_id)
             .bind(&month)
-            .bind(children)
-            .bind(consultations)
-            .bind(meetings.join("、"))
-            .bind(time::now_db())
+            .bind(d.children)
+            .bind(d.families)
+            .bind(d.consultations)
             .bind(services.unwrap_or_default())
+            .bind(&d.changes)
+            .bind(time::now_db())
             .execute(&mut *tx)
             .await?;
+            for m in &d.meetings {
+                sqlx::query("INSERT INTO monthly_report_meetings (report_id, tenant_id, meeting_id) VALUES ($1, $2, $3)")
+                    .bind(&id)
+                    .bind(&t)
+                    .bind(&m.id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             id
         }
     };
@@ -216,7 +269,7 @@ pub async fn save_report(
         return Err(AppError::Validation(errs));
     }
     let mut tx = db.begin_write().await?;
-    let row = sqlx::query("SELECT r.status, r.month FROM monthly_reports r JOIN users u ON u.contract_id = r.contract_id WHERE r.id = $1 AND r.tenant_id = $2 AND u.id = $3")
+    let row = sqlx::query("SELECT r.status, r.month, r.contract_id, c.committee_id FROM monthly_reports r JOIN users u ON u.contract_id = r.contract_id JOIN contracts c ON c.id = r.contract_id AND c.tenant_id = r.tenant_id WHERE r.id = $1 AND r.tenant_id = $2 AND u.id = $3")
         .bind(report_id)
         .bind(&t)
         .bind(&ctx.user_id)
@@ -230,6 +283,36 @@ pub async fn save_report(
             "{month} の月次報告は既に{}です。同じ月を二度提出することはできません。",
             model::report_status_label(&status)
         )));
+    }
+    if let Some(ids) = &r.meeting_ids {
+        let contract: String = row.try_get("contract_id")?;
+        let committee: Option<String> = row.try_get("committee_id")?;
+        let pool = draft(db, &t, &contract, committee.as_deref(), &month)
+            .await?
+            .meetings;
+        let mut seen = std::collections::HashSet::new();
+        for id in ids.iter().map(|i| i.trim()).filter(|i| !i.is_empty()) {
+            if !pool.iter().any(|m| m.id == id) {
+                return Err(AppError::invalid(
+                    "meeting_ids",
+                    format!("{month} に数えられる会議の記録から選んでください。"),
+                ));
+            }
+            seen.insert(id.to_string());
+        }
+        sqlx::query("DELETE FROM monthly_report_meetings WHERE report_id = $1 AND tenant_id = $2")
+            .bind(report_id)
+            .bind(&t)
+            .execute(&mut *tx)
+            .await?;
+        for id in &seen {
+            sqlx::query("INSERT INTO monthly_report_meetings (report_id, tenant_id, meeting_id) VALUES ($1, $2, $3)")
+                .bind(report_id)
+                .bind(&t)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     let new_status = if submit { "submitted" } else { status.as_str() };
     sqlx::query("UPDATE monthly_reports SET support_summary = $1, changes = $2, meetings_held = $3, status = $4, submitted_by = $5, submitted_at = $6 WHERE id = $7 AND tenant_id = $8")
