@@ -87,22 +87,24 @@ pub async fn rollup(
             .entry(key)
             .or_default() += r.try_get::<i64, _>("n")?;
     }
+    // One pass over the (child_id, tenant_id, at) index: each child seen in the period,
+    // new when its first consultation is in it.
     let rows = sqlx::query(
-        "SELECT d.tenant_id, COUNT(*) AS n, \
-         SUM(CASE WHEN EXISTS (SELECT 1 FROM consultations p WHERE p.child_id = d.child_id AND p.tenant_id = d.tenant_id AND p.at < $1) THEN 1 ELSE 0 END) AS cont \
-         FROM (SELECT DISTINCT tenant_id, child_id FROM consultations WHERE at >= $2 AND at < $3) d \
-         GROUP BY d.tenant_id",
+        "SELECT tenant_id, COUNT(*) AS n, SUM(CASE WHEN first_at >= $1 THEN 1 ELSE 0 END) AS fresh \
+         FROM (SELECT tenant_id, child_id, MIN(at) AS first_at FROM consultations WHERE at < $2 \
+               GROUP BY child_id, tenant_id HAVING MAX(at) >= $3) d \
+         GROUP BY tenant_id",
     )
     .bind(&lo)
-    .bind(&lo)
     .bind(&hi)
+    .bind(&lo)
     .fetch_all(&mut *tx)
     .await?;
     for r in &rows {
         let t: String = r.try_get("tenant_id")?;
         let n: i64 = r.try_get("n")?;
-        let cont: i64 = r.try_get("cont")?;
-        counts.entry(t).or_default().children = (n - cont, cont);
+        let fresh: i64 = r.try_get("fresh")?;
+        counts.entry(t).or_default().children = (fresh, n - fresh);
     }
     let rows = sqlx::query(
         "SELECT tenant_id, status, COUNT(*) AS n FROM referrals \
