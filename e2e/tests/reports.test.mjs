@@ -75,6 +75,23 @@ describe(`yorube figures (${DB} at ${BASE_URL})`, () => {
     });
   });
 
+  test('tenant_admin@demo-city: the indicators tied to figures, and the council view without names', async () => {
+    await withSession(async (page) => {
+      await loginOk(page, 'tenant_admin@demo-city');
+      await visit(page, '/reports');
+      await Promise.all([page.waitForNavigation(), page.getByRole('link', { name: '指標の推移' }).click()]);
+      assert.equal(await h1(page), '指標の推移');
+      assert.ok((await page.locator('.indicator svg.stats-chart').count()) >= 2, 'the tied purposes have charts');
+      await checkA11y(page, '/reports/indicators');
+      await screenshot(page, 'indicators');
+      await visit(page, '/reports/indicators/council');
+      assert.match(await h1(page), /協議会用/);
+      assert.match(await page.locator('main').innerText(), /<5人/, 'small groups are suppressed');
+      await checkA11y(page, '/reports/indicators/council');
+      assert.ok((await printedPages(page)) <= 3, 'the council view prints on at most three A4 pages');
+    });
+  });
+
   test('contractor@demo-city: the monthly report from the records, printed on one page', async () => {
     await withSession(async (page) => {
       await loginOk(page, 'contractor@demo-city');

@@ -73,8 +73,8 @@ pub async fn load(tx: &mut Tx, tenant_id: &TenantId, code: &str) -> AppResult<()
         {"text": "緊急時に「誰に連絡し、どう動けばよいか」が現場で分からず、対応が遅れがち。", "source": "ケース会議の振り返り"}
     ]);
     let purposes = serde_json::json!([
-        {"text": "退院・転校・進学など生活が変わっても、子どもが安心して学校生活を続けられるようにする。", "indicator": "欠席日数の変化", "target": "長期欠席から復学した子どもの欠席日数を学期ごとに減らす"},
-        {"text": "通院や手続きなど家族の負担を関係機関で分担し、保護者が一人で抱え込まないようにする。", "indicator": "家族の負担感（1〜5）", "target": "負担感4以上の家族を半減"},
+        {"text": "退院・転校・進学など生活が変わっても、子どもが安心して学校生活を続けられるようにする。", "indicator": "欠席日数の変化", "target": "5日以下（学期あたり。長期欠席から復学した子どもの欠席日数を学期ごとに減らす）", "measure": "absence_school", "baseline": "12日（令和6年度3学期）"},
+        {"text": "通院や手続きなど家族の負担を関係機関で分担し、保護者が一人で抱え込まないようにする。", "indicator": "家族の負担感（1〜5）", "target": "2.5以下（負担感4以上の家族を半減）", "measure": "family_burden", "baseline": "4（令和6年度3学期）"},
         {"text": "病状や配慮事項が医療から学校・福祉へ適切に共有されるようにする。", "indicator": "学校生活管理指導表の共有件数", "target": "対象児の全員分を共有"},
         {"text": "小児期から成人期への移行で、医療・教育・就労支援が途切れないようにする。", "indicator": "移行期支援の計画がある15歳以上の割合", "target": "80%"},
         {"text": "緊急時に誰に連絡しどう動くかを関係機関で共有しておく。", "indicator": "緊急時連絡票の整備率", "target": "医療的ケア児は100%"}
@@ -381,7 +381,7 @@ pub async fn load(tx: &mut Tx, tenant_id: &TenantId, code: &str) -> AppResult<()
             .execute(&mut **tx)
             .await?;
         let d = crate::reports::store::draft::draft_in(
-            &mut **tx,
+            tx,
             tenant_id,
             &contract,
             Some(&committee),

@@ -13,6 +13,29 @@ pub const COUNCIL_KINDS: [&str; 6] = [
     "その他",
 ];
 
+/// The figures yorube computes that a purpose's indicator can be tied to, so that it
+/// is measured (実績・統計 › 指標): (key, label, unit).
+pub const MEASURES: [(&str, &str, &str); 6] = [
+    ("referrals_done_30", "30日以内に完了した紹介の割合", "%"),
+    (
+        "absence_school",
+        "学校へ紹介した子どもの欠席日数（1人平均）",
+        "日",
+    ),
+    ("family_burden", "家族の負担感（平均、1〜5）", ""),
+    (
+        "follow_ups_on_time",
+        "期日までに済んだフォローアップの割合",
+        "%",
+    ),
+    ("children_served", "相談した子ども（実人数）", "人"),
+    ("consultations", "相談件数（延べ）", "件"),
+];
+
+pub fn measure(key: &str) -> Option<(&'static str, &'static str, &'static str)> {
+    MEASURES.iter().find(|(k, _, _)| *k == key).copied()
+}
+
 /// Fields a council should cover (構成員選定のポイント).
 pub const COVER_FIELDS: [&str; 6] = [
     "医療",

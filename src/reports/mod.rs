@@ -8,6 +8,7 @@
 pub mod annual;
 pub mod api;
 pub mod cost;
+pub mod indicators;
 pub mod model;
 pub mod rollup;
 pub mod scope;

@@ -797,3 +797,126 @@ async fn monthly_report_from_records(app: TestApp) {
     assert_eq!(res.status(), 404, "another tenant's report");
 }
 dual!(monthly_report_from_records);
+
+async fn indicators_are_measured(app: TestApp) {
+    let t = app.token("tenant_admin@demo-city").await;
+    let (s, x) = app.api_get(&t, "/api/v1/reports/indicators").await;
+    assert_eq!(s, 200, "{x}");
+    // The demo's first two purposes are tied to figures, with their baselines.
+    let p0 = &x["purposes"][0];
+    assert_eq!(p0["measure"], "absence_school", "{p0}");
+    assert_eq!(p0["series"]["baseline"], 12.0);
+    assert_eq!(p0["series"]["target"], 5.0);
+    assert_eq!(x["purposes"][1]["series"]["key"], "family_burden");
+    // family_burden per term, computed here from the raw readings.
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT i.period, i.value FROM indicators i JOIN tenants t ON t.id = i.tenant_id WHERE t.code = 'demo-city' AND i.kind = 'family_burden'",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    let mut by: HashMap<String, Vec<i64>> = HashMap::new();
+    for (p, v) in rows {
+        by.entry(p).or_default().push(v);
+    }
+    let fb = x["measures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["key"] == "family_burden")
+        .unwrap();
+    let points = fb["points"].as_array().unwrap();
+    assert!(!points.is_empty());
+    for pt in points {
+        let vs = &by[pt["label"].as_str().unwrap()];
+        let mean = vs.iter().sum::<i64>() as f64 / vs.len() as f64;
+        assert_eq!(pt["n"].as_u64(), Some(vs.len() as u64));
+        assert!(
+            (pt["value"].as_f64().unwrap() - mean).abs() < 1e-9,
+            "{pt} vs {mean}"
+        );
+    }
+    // Referrals completed within 30 days, by the quarter they were sent.
+    let refs: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT r.created_at, r.status, r.closed_at FROM referrals r JOIN tenants t ON t.id = r.tenant_id WHERE t.code = 'demo-city'",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    let jst = |s: &str| {
+        (chrono::DateTime::parse_from_rfc3339(s).unwrap() + chrono::Duration::hours(9))
+            .naive_utc()
+            .date()
+    };
+    let q = |d: NaiveDate| {
+        let fy = if d.month() >= 4 {
+            d.year()
+        } else {
+            d.year() - 1
+        };
+        (fy, (d.month0() + 9) % 12 / 3 + 1)
+    };
+    let today = (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive();
+    let now_q = q(today);
+    let inside: Vec<_> = refs.iter().filter(|r| q(jst(&r.0)) == now_q).collect();
+    let quick = inside
+        .iter()
+        .filter(|r| {
+            r.1 == "completed"
+                && r.2
+                    .as_deref()
+                    .is_some_and(|c| (jst(c) - jst(&r.0)).num_days() <= 30)
+        })
+        .count();
+    let r30 = x["measures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["key"] == "referrals_done_30")
+        .unwrap();
+    let last = r30["points"].as_array().unwrap().last().unwrap();
+    assert_eq!(last["n"].as_u64(), Some(inside.len() as u64), "{last}");
+    if inside.len() >= 5 {
+        let want = (quick as f64 / inside.len() as f64 * 1000.0).round() / 10.0;
+        assert_eq!(last["value"].as_f64(), Some(want), "{last}");
+    } else {
+        assert!(last["value"].is_null());
+    }
+    // The council view: no child's name, small groups shown as <5人, audited.
+    let b = app.browser_login("tenant_admin@demo-city").await;
+    let html = b
+        .get(format!("{}/reports/indicators/council", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("協議会用"), "{html}");
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM children")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    for n in &names {
+        assert!(!html.contains(n.as_str()), "the council view names {n}");
+    }
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'report.indicators.council'")
+            .await
+            >= 1
+    );
+    // A purpose can only be tied to a figure yorube computes.
+    let (_, gs) = app.api_get(&t, "/api/v1/collaboration-goals").await;
+    let mut g = gs["items"][0].clone();
+    g["purposes"][0]["measure"] = json!("made_up");
+    let (s, v) = app.api_post(&t, "/api/v1/collaboration-goals", g).await;
+    assert_eq!(s, 422, "{v}");
+    assert!(v.to_string().contains("測る数字"), "{v}");
+    // Contractors (one contract's figures) and partners are refused.
+    for login in ["contractor@demo-city", "partner@demo-city"] {
+        let c = app.token(login).await;
+        let (s, _) = app.api_get(&c, "/api/v1/reports/indicators").await;
+        assert_eq!(s, 403, "{login}");
+    }
+}
+dual!(indicators_are_measured);

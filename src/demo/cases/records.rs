@@ -160,7 +160,11 @@ pub(super) fn follow_ups(r: &mut Rng, rows: &mut Rows, l: &Load<'_>, c: &Child<'
         d(today - Duration::days(90)).into(),
         "受診後の様子を確認".into(),
         Val::OptText(Some(primary.clone())),
-        Val::OptText(Some(now.clone())),
+        // Done on its due date (10:00 JST), or a few days late for one child in four.
+        Val::OptText(Some(format!(
+            "{}T01:00:00.000000Z",
+            d(today - Duration::days(90 - if c.i.is_multiple_of(4) { 3 } else { 0 }))
+        ))),
         Val::OptText(Some(primary_name.clone())),
         now.as_str().into(),
     ]);

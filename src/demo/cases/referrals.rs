@@ -23,6 +23,10 @@ pub(super) fn referral(r: &mut Rng, rows: &mut Rows, l: &Load<'_>, c: &Child<'_>
             0 => r.pick(&ag.family_groups).clone(),
             1 if !ag.work.is_empty() && age >= 15 => r.pick(&ag.work).clone(),
             2 if !ag.welfare.is_empty() => r.pick(&ag.welfare).clone(),
+            // Half of the rest, for school-age children: their school (学校への紹介).
+            3 if i % 8 == 3 && (6..=17).contains(&age) && !ag.education.is_empty() => {
+                r.pick(&ag.education).clone()
+            }
             _ => hospital.clone(),
         };
         let status = [

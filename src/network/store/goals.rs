@@ -33,6 +33,12 @@ pub struct Purpose {
     pub indicator: String,
     #[serde(default)]
     pub target: String,
+    /// The computed figure the indicator is tied to (`model::MEASURES`), or "".
+    #[serde(default)]
+    pub measure: String,
+    /// Where the figure stood when the purpose was set (e.g. 12日).
+    #[serde(default)]
+    pub baseline: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -119,6 +125,8 @@ pub async fn save_goals(db: &Db, ctx: &Ctx, g: &GoalsInput) -> AppResult<i64> {
             text: clean(&p.text),
             indicator: clean(&p.indicator),
             target: clean(&p.target),
+            measure: clean(&p.measure),
+            baseline: clean(&p.baseline),
         })
         .filter(|p| !p.text.is_empty())
         .collect();
@@ -145,6 +153,15 @@ pub async fn save_goals(db: &Db, ctx: &Ctx, g: &GoalsInput) -> AppResult<i64> {
                 ),
             ));
         }
+        if !p.measure.is_empty() && crate::network::model::measure(&p.measure).is_none() {
+            errs.push(FieldError::new(
+                "purposes",
+                format!(
+                    "連携目的 {} の「測る数字」は一覧から選んでください。",
+                    i + 1
+                ),
+            ));
+        }
         if p.text.chars().count() > 120 {
             errs.push(FieldError::new("purposes", format!("連携目的 {} は120文字以内の短い文にしてください（異動があっても誰が読んでも同じ意味になるように）。", i + 1)));
         }
@@ -156,7 +173,7 @@ pub async fn save_goals(db: &Db, ctx: &Ctx, g: &GoalsInput) -> AppResult<i64> {
         .chain(
             purposes
                 .iter()
-                .map(|p| format!("{} {} {}", p.text, p.indicator, p.target)),
+                .map(|p| format!("{} {} {} {}", p.text, p.indicator, p.target, p.baseline)),
         )
         .chain([g.hub_people.clone(), g.note.clone()])
         .collect();

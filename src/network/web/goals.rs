@@ -55,11 +55,33 @@ pub(super) async fn goals_print(State(st): State<AppState>, a: Auth) -> PageResu
     goals_view(&st, &a, true, None).await
 }
 
-pub struct Row3 {
+pub struct TroubleRow {
     pub i: usize,
     pub a: String,
     pub b: String,
-    pub c: String,
+}
+
+/// A purpose's row of the form: its text, indicator, target, the figure it is
+/// measured by and the baseline.
+pub struct PurposeRow {
+    pub i: usize,
+    pub p: Purpose,
+}
+
+fn purpose_rows(items: Vec<Purpose>, min: usize) -> Vec<PurposeRow> {
+    let n = items.len();
+    let mut out: Vec<PurposeRow> = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| PurposeRow { i, p })
+        .collect();
+    for i in n..(n + 2).max(min) {
+        out.push(PurposeRow {
+            i,
+            p: Purpose::default(),
+        });
+    }
+    out
 }
 
 #[derive(Template)]
@@ -67,26 +89,26 @@ pub struct Row3 {
 struct GoalsFormPage {
     page: Page,
     to_be: String,
-    as_is: Vec<Row3>,
-    purposes: Vec<Row3>,
+    as_is: Vec<TroubleRow>,
+    purposes: Vec<PurposeRow>,
+    measures: Vec<(&'static str, &'static str)>,
     agencies: Vec<Opt>,
     hub_people: String,
     errors: Vec<FieldError>,
 }
 
-fn rows3(items: Vec<(String, String, String)>, min: usize) -> Vec<Row3> {
-    let mut out: Vec<Row3> = items
+fn trouble_rows(items: Vec<(String, String)>, min: usize) -> Vec<TroubleRow> {
+    let mut out: Vec<TroubleRow> = items
         .into_iter()
         .enumerate()
-        .map(|(i, (a, b, c))| Row3 { i, a, b, c })
+        .map(|(i, (a, b))| TroubleRow { i, a, b })
         .collect();
     let n = out.len();
     for i in n..(n + 2).max(min) {
-        out.push(Row3 {
+        out.push(TroubleRow {
             i,
             a: String::new(),
             b: String::new(),
-            c: String::new(),
         });
     }
     out
@@ -104,20 +126,12 @@ async fn goals_form(st: &AppState, a: &Auth, g: GoalsInput, errors: Vec<FieldErr
         &GoalsFormPage {
             page: Page::for_auth("連携目的の見直し", a),
             to_be: g.to_be.join("\n"),
-            as_is: rows3(
-                g.as_is
-                    .into_iter()
-                    .map(|x| (x.text, x.source, String::new()))
-                    .collect(),
-                4,
-            ),
-            purposes: rows3(
-                g.purposes
-                    .into_iter()
-                    .map(|p| (p.text, p.indicator, p.target))
-                    .collect(),
-                4,
-            ),
+            as_is: trouble_rows(g.as_is.into_iter().map(|x| (x.text, x.source)).collect(), 4),
+            purposes: purpose_rows(g.purposes, 4),
+            measures: crate::network::model::MEASURES
+                .iter()
+                .map(|(k, l, _)| (*k, *l))
+                .collect(),
             agencies,
             hub_people: g.hub_people,
             errors,
@@ -166,6 +180,8 @@ impl From<GoalsForm> for GoalsInput {
                     text: f.rows.text("purpose", i),
                     indicator: f.rows.text("indicator", i),
                     target: f.rows.text("target", i),
+                    measure: f.rows.text("measure", i),
+                    baseline: f.rows.text("baseline", i),
                 })
                 .collect(),
             hub_agency_id: Some(f.hub_agency_id).filter(|s| !s.is_empty()),
