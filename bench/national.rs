@@ -12,6 +12,8 @@ use yorube::cases::store::columns;
 use yorube::db::{insert_many, Db, Val};
 
 pub const PW: &str = "bench-Passw0rd-2026";
+/// The second factor the demo enrols for its administrators (tenant_admin, sysadmin).
+pub const TOTP: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 
 pub fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
@@ -372,7 +374,7 @@ pub async fn load(what: &str, extra: &str) -> anyhow::Result<National> {
         yorube::agencies::store::seed_all_tenants(&db)
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        yorube::demo::run(&db, Some(PW))
+        yorube::demo::run_with_totp(&db, Some(PW), Some(TOTP))
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     }

@@ -29,7 +29,11 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
 async fn token(client: &reqwest::Client, url: &str, login: &str) -> anyhow::Result<String> {
     let v: serde_json::Value = client
         .post(format!("{url}/api/v1/auth/token"))
-        .json(&serde_json::json!({"login": login, "password": PW}))
+        .json(&serde_json::json!({
+            "login": login,
+            "password": PW,
+            "otp": yorube::auth::totp::code_at(national::TOTP, chrono::Utc::now().timestamp() as u64),
+        }))
         .send()
         .await?
         .json()

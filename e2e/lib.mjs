@@ -12,6 +12,7 @@ import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHmac } from 'node:crypto';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -25,6 +26,21 @@ function required(name) {
 export const BASE_URL = required('YORUBE_URL').replace(/\/+$/, '');
 export const PASSWORD = required('YORUBE_PASSWORD');
 export const DB = process.env.YORUBE_DB ?? 'sqlite';
+/** The demo administrators' second factor (base32), set by e2e/run.sh. */
+export const TOTP = process.env.YORUBE_TOTP ?? '';
+
+/** The current RFC 6238 code (6 digits, 30 s, SHA-1) of a base32 secret. */
+export function totpCode(secret = TOTP, at = Date.now()) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of secret.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const h = createHmac('sha1', key).update(counter).digest();
+  const o = h[h.length - 1] & 15;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
 export const CHROMIUM = process.env.YORUBE_CHROMIUM ?? '/usr/bin/chromium';
 export const RESULTS_DIR = path.join(here, 'test-results');
 
@@ -152,6 +168,8 @@ export async function login(page, loginId, password = PASSWORD) {
   await visit(page, '/login');
   await page.locator('input#login').fill(loginId);
   await page.locator('input#password').fill(password);
+  // Users without a second factor ignore the code.
+  if (TOTP) await page.locator('input#otp').fill(totpCode());
   const [res] = await Promise.all([
     page.waitForNavigation({ waitUntil: 'load' }),
     page.getByRole('button', { name: 'ログイン', exact: true }).click(),

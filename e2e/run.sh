@@ -53,6 +53,8 @@ fi
 
 DATA_DIR=$(mktemp -d -t yorube-e2e.XXXXXX)
 PASSWORD="e2e-Demo-Passw0rd-$(date +%Y)"
+# The second factor the demo enrols for its administrators (tenant_admin, sysadmin).
+TOTP_SECRET=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
 SERVER_PID=""
 DROP_SCHEMA=""
 
@@ -97,7 +99,7 @@ if [[ -n "$DB_URL" ]]; then
 fi
 
 echo "e2e: loading demo data"
-"$BIN" demo --data-dir "$DATA_DIR" --password "$PASSWORD" "${DB_ARGS[@]}" >"$DATA_DIR/demo.log" 2>&1 \
+"$BIN" demo --data-dir "$DATA_DIR" --password "$PASSWORD" --totp-secret "$TOTP_SECRET" "${DB_ARGS[@]}" >"$DATA_DIR/demo.log" 2>&1 \
   || { cat "$DATA_DIR/demo.log" >&2; echo "e2e: yorube demo failed" >&2; exit 1; }
 
 free_port() {
@@ -136,7 +138,7 @@ cd "$E2E_DIR/.."
 set +e
 TESTS=e2e/tests/
 [[ -n "${E2E_ONLY:-}" ]] && TESTS="e2e/tests/${E2E_ONLY}.test.mjs"
-YORUBE_URL=$URL YORUBE_PASSWORD=$PASSWORD YORUBE_DB=$DB_KIND \
+YORUBE_URL=$URL YORUBE_PASSWORD=$PASSWORD YORUBE_TOTP=$TOTP_SECRET YORUBE_DB=$DB_KIND \
   node --test --test-concurrency=1 "$TESTS"
 rc=$?
 set -e

@@ -17,6 +17,7 @@ pub use crate::web::{AppState, Config};
 pub fn router(state: AppState) -> Router {
     let pages = pages::routes()
         .merge(web::account::routes())
+        .merge(web::totp::routes())
         .merge(crate::tenants::web::routes())
         .merge(crate::access_log::web::routes())
         .merge(crate::agencies::web::routes())

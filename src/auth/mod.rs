@@ -6,6 +6,7 @@ pub mod policy;
 pub mod session;
 pub mod throttle;
 pub mod token;
+pub mod totp;
 pub mod user;
 
 use serde::Serialize;

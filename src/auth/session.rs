@@ -24,7 +24,14 @@ pub struct SignedIn {
     pub ctx: Ctx,
     /// An administrator reset the password: the user must choose a new one first.
     pub must_change_password: bool,
+    /// The second factor is required of the user but not set up yet: the browser is
+    /// sent to set it up first; no API token is issued.
+    pub must_enrol_totp: bool,
 }
+
+pub const MSG_OTP_NEEDED: &str =
+    "2段階認証の確認コード（認証アプリに表示される6桁の数字）を入力してください。";
+pub const MSG_OTP_WRONG: &str = "確認コードが正しくありません。認証アプリに表示されている6桁の数字か、回復コードを入れてください。";
 
 /// Checks a login and password from the client address `addr`.
 ///
@@ -40,6 +47,7 @@ pub async fn authenticate(
     db: &Db,
     login: &str,
     password_in: &str,
+    otp: &str,
     channel: &str,
     addr: &str,
 ) -> AppResult<SignedIn> {
@@ -127,11 +135,40 @@ pub async fn authenticate(
         .await?;
         return Err(AppError::Unauthorized(MSG_INVALID.into()));
     }
+    // The second factor, once the password is right (a wrong code counts as a failure).
+    let factor = super::totp::factor(db, &id).await?;
+    if factor.secret.is_some() {
+        if otp.trim().is_empty() {
+            return Err(AppError::Unauthorized(MSG_OTP_NEEDED.into()));
+        }
+        if !super::totp::check(db, &id, &factor, otp, addr).await? {
+            audit::record(
+                db,
+                failed(
+                    tenant_id.as_deref(),
+                    &id,
+                    "確認コード（2段階認証）の誤り".into(),
+                ),
+            )
+            .await?;
+            return Err(AppError::Unauthorized(MSG_OTP_WRONG.into()));
+        }
+    }
     throttle::succeeded(db, &login, addr).await?;
     let ctx = super::user::load_ctx(db, &id)
         .await?
         .ok_or_else(|| AppError::Unauthorized(MSG_INVALID.into()))?;
+    let tenant_requires: i64 = match &tenant_id {
+        Some(t) => sqlx::query_scalar("SELECT require_totp FROM tenants WHERE id = $1")
+            .bind(t)
+            .fetch_optional(&db.pool)
+            .await?
+            .unwrap_or(0),
+        None => 0,
+    };
     Ok(SignedIn {
+        must_enrol_totp: factor.secret.is_none()
+            && super::totp::required(ctx.role, tenant_requires != 0),
         ctx,
         must_change_password: must_change,
     })
@@ -189,6 +226,7 @@ pub enum Lookup {
         ctx: Ctx,
         csrf: String,
         must_change_password: bool,
+        must_enrol_totp: bool,
         unread_notices: i64,
     },
     Expired,
@@ -201,6 +239,7 @@ struct Cached {
     ctx: Ctx,
     csrf: String,
     must_change_password: bool,
+    must_enrol_totp: bool,
     unread_notices: i64,
     expires: chrono::DateTime<chrono::Utc>,
     created: chrono::DateTime<chrono::Utc>,
@@ -225,6 +264,7 @@ pub async fn lookup(db: &Db, token: &str, idle_minutes: i64) -> AppResult<Lookup
                 ctx: c.ctx,
                 csrf: c.csrf,
                 must_change_password: c.must_change_password,
+                must_enrol_totp: c.must_enrol_totp,
                 unread_notices: c.unread_notices,
             });
         }
@@ -236,7 +276,8 @@ async fn lookup_uncached(db: &Db, th: &str, idle_minutes: i64) -> AppResult<Look
     // One query for the session and its (active) user.
     let row = sqlx::query(&format!(
         "SELECT s.csrf_token, s.created_at AS session_created_at, s.last_seen_at, s.expires_at, \
-         u.must_change_password, (SELECT COUNT(*) FROM account_notices n WHERE n.user_id = u.id AND n.read_at IS NULL) AS unread_notices, {} \
+         u.must_change_password, CASE WHEN u.totp_enabled_at IS NULL AND (u.role IN ('tenant_admin', 'system_admin') OR t.require_totp = 1) THEN 1 ELSE 0 END AS must_enrol_totp, \
+         (SELECT COUNT(*) FROM account_notices n WHERE n.user_id = u.id AND n.read_at IS NULL) AS unread_notices, {} \
          JOIN sessions s ON s.user_id = u.id WHERE s.token_hash = $1 AND u.disabled_at IS NULL",
         super::user::USER_COLS
     ))
@@ -262,6 +303,7 @@ async fn lookup_uncached(db: &Db, th: &str, idle_minutes: i64) -> AppResult<Look
     let ctx = super::user::ctx_from_row(&row)?;
     let csrf: String = row.try_get("csrf_token")?;
     let must_change_password = row.try_get::<i64, _>("must_change_password")? != 0;
+    let must_enrol_totp = row.try_get::<i64, _>("must_enrol_totp")? != 0;
     let unread_notices: i64 = row.try_get("unread_notices")?;
     let mut expires = expires.unwrap_or(now);
     let last_seen = time::from_db(row.try_get::<String, _>("last_seen_at")?.as_str());
@@ -283,6 +325,7 @@ async fn lookup_uncached(db: &Db, th: &str, idle_minutes: i64) -> AppResult<Look
             ctx: ctx.clone(),
             csrf: csrf.clone(),
             must_change_password,
+            must_enrol_totp,
             unread_notices,
             expires,
             created: created.unwrap_or(now),
@@ -292,6 +335,7 @@ async fn lookup_uncached(db: &Db, th: &str, idle_minutes: i64) -> AppResult<Look
         ctx,
         csrf,
         must_change_password,
+        must_enrol_totp,
         unread_notices,
     })
 }

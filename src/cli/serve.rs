@@ -21,6 +21,9 @@ pub struct ServeArgs {
     /// デモのパスワード（--demo と併用。省略時は生成）
     #[arg(long, env = "YORUBE_DEMO_PASSWORD")]
     demo_password: Option<String>,
+    /// デモの管理者の2段階認証の秘密鍵（base32。--demo と併用。省略時は生成して表示）
+    #[arg(long, env = "YORUBE_DEMO_TOTP_SECRET")]
+    demo_totp_secret: Option<String>,
     /// 無操作でログアウトするまでの分数
     #[arg(long, env = "YORUBE_SESSION_IDLE_MINUTES", default_value_t = 30)]
     session_idle_minutes: i64,
@@ -57,9 +60,13 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("{addr} で待ち受けできません（既に使われていませんか）"))?;
     let url = format!("http://{}/", listener.local_addr()?);
     if a.demo {
-        let report = crate::demo::run(&database, a.demo_password.as_deref())
-            .await
-            .map_err(cli_err)?;
+        let report = crate::demo::run_with_totp(
+            &database,
+            a.demo_password.as_deref(),
+            a.demo_totp_secret.as_deref(),
+        )
+        .await
+        .map_err(cli_err)?;
         super::demo::print(&report, Some(&url));
     }
     let state = AppState::new(

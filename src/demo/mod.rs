@@ -53,11 +53,40 @@ pub const TENANTS: [DemoTenant; 2] = [
 pub struct DemoReport {
     pub password: String,
     pub logins: Vec<(String, &'static str, String)>,
+    /// The second factor's secret (base32) enrolled for the demo's administrators.
+    pub totp_secret: String,
 }
 
 /// Creates or resets the demo. `password` is used for every demo login; when None a
-/// random one is generated (and returned so that it can be printed).
+/// random one is generated (and returned so that it can be printed). The
+/// administrators (who need a second factor) get a newly generated TOTP secret.
 pub async fn run(db: &Db, password_in: Option<&str>) -> AppResult<DemoReport> {
+    run_with_totp(db, password_in, None).await
+}
+
+/// `run`, enrolling `totp_secret` (base32) for the administrators, or a generated one.
+pub async fn run_with_totp(
+    db: &Db,
+    password_in: Option<&str>,
+    totp_secret: Option<&str>,
+) -> AppResult<DemoReport> {
+    let totp_secret = match totp_secret {
+        Some(s) => {
+            let s: String = s
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .to_ascii_uppercase();
+            if crate::auth::totp::parse_secret(&s).is_none() {
+                return Err(crate::AppError::invalid(
+                    "totp_secret",
+                    "--totp-secret は base32（A〜Z と 2〜7）で 128 ビット（26文字）以上にしてください。",
+                ));
+            }
+            s
+        }
+        None => crate::auth::totp::new_secret(),
+    };
     let password = match password_in {
         Some(p) => p.to_string(),
         None => password::generate(),
@@ -178,9 +207,22 @@ pub async fn run(db: &Db, password_in: Option<&str>) -> AppResult<DemoReport> {
         Role::SystemAdmin.label(),
         "運用 担当".into(),
     ));
+    // The administrators sign in with a second factor: the demo's secret.
+    let admins: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM users WHERE role IN ('tenant_admin', 'system_admin') AND (login = 'sysadmin' OR login LIKE '%@demo-city' OR login LIKE '%@demo-pref')",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for id in &admins {
+        crate::auth::totp::enrol_known(&mut tx, id, &totp_secret).await?;
+    }
     tx.commit().await?;
     db.optimize().await?;
-    Ok(DemoReport { password, logins })
+    Ok(DemoReport {
+        password,
+        logins,
+        totp_secret,
+    })
 }
 
 /// A demo user (plain SQL, for a tenant the demo has just made, or none: sysadmin).

@@ -247,6 +247,9 @@ impl FromRequestParts<AppState> for ClientAddr {
 struct TokenRequest {
     login: String,
     password: String,
+    /// The second factor's current code, for users who have one.
+    #[serde(default)]
+    otp: String,
     /// "read" or "read_write" (the default).
     scope: Option<String>,
     /// Days the token is valid: 1 to 30 (the default).
@@ -282,7 +285,14 @@ async fn issue_token(
             ),
         )));
     }
-    let signed = session::authenticate(&st.db, &req.login, &req.password, "api", &addr).await?;
+    let signed =
+        session::authenticate(&st.db, &req.login, &req.password, &req.otp, "api", &addr).await?;
+    if signed.must_enrol_totp {
+        return Err(ApiError(AppError::Forbidden(
+            "2段階認証の設定が必要です。画面からログインして、認証アプリを設定してください。"
+                .into(),
+        )));
+    }
     if signed.must_change_password {
         return Err(ApiError(AppError::Forbidden(
             "パスワードの変更が必要です。画面からログインして、新しいパスワードを設定してください。"

@@ -57,6 +57,10 @@ fn allowed_before_change(path: &str) -> bool {
     matches!(path, "/account/password" | "/logout" | "/login")
 }
 
+fn allowed_before_totp(path: &str) -> bool {
+    matches!(path, "/account/totp" | "/logout" | "/login")
+}
+
 pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
     let jar = CookieJar::from_headers(&parts.headers);
@@ -74,6 +78,7 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
 
     let token = jar.get(session::COOKIE).map(|c| c.value().to_string());
     let mut must_change_password = false;
+    let mut must_enrol_totp = false;
     let mut unread_notices = 0;
     let (ctx, session_csrf, expired) = match &token {
         Some(t) => match session::lookup(&st.db, t, idle).await {
@@ -81,9 +86,11 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
                 ctx,
                 csrf,
                 must_change_password: m,
+                must_enrol_totp: e,
                 unread_notices: u,
             }) => {
                 must_change_password = m;
+                must_enrol_totp = e;
                 unread_notices = u;
                 (Some(ctx), Some(csrf), false)
             }
@@ -163,6 +170,9 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
 
     if ctx.is_some() && must_change_password && !allowed_before_change(parts.uri.path()) {
         return Redirect::to("/account/password?required=1").into_response();
+    }
+    if ctx.is_some() && must_enrol_totp && !allowed_before_totp(parts.uri.path()) {
+        return Redirect::to("/account/totp?required=1").into_response();
     }
 
     parts.extensions.insert(Session {

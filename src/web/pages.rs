@@ -412,6 +412,8 @@ async fn login_form(Extension(s): Extension<Session>, Query(q): Query<LoginQuery
 struct LoginForm {
     login: Option<String>,
     password: Option<String>,
+    /// The second factor's code (or a recovery code), for users who have one.
+    otp: Option<String>,
     next: Option<String>,
 }
 
@@ -423,7 +425,8 @@ async fn login_submit(
     let login = f.login.unwrap_or_default();
     let next = safe_next(f.next.as_deref());
     let password = f.password.unwrap_or_default();
-    match session::authenticate(&st.db, &login, &password, "web", &s.addr).await {
+    let otp = f.otp.unwrap_or_default();
+    match session::authenticate(&st.db, &login, &password, &otp, "web", &s.addr).await {
         Ok(signed) => match session::start(
             &st.db,
             &signed.ctx,
@@ -436,6 +439,8 @@ async fn login_submit(
             Ok(new) => {
                 let to = if signed.must_change_password {
                     "/account/password?required=1".to_string()
+                } else if signed.must_enrol_totp {
+                    "/account/totp?required=1".to_string()
                 } else {
                     next
                 };

@@ -12,6 +12,14 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
+/// The second factor the demo enrols for its administrators in the tests.
+pub const TOTP: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
+/// The current code of `TOTP` (sent with every sign-in; ignored for users without one).
+pub fn otp() -> String {
+    yorube::auth::totp::code_at(TOTP, chrono::Utc::now().timestamp() as u64).expect("code")
+}
+
 fn pg_base() -> String {
     std::env::var("YORUBE_TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
@@ -83,7 +91,9 @@ pub async fn spawn(engine: Engine) -> Option<TestApp> {
     yorube::agencies::store::seed_all_tenants(&db)
         .await
         .expect("seed");
-    yorube::demo::run(&db, Some(PW)).await.expect("demo");
+    yorube::demo::run_with_totp(&db, Some(PW), Some(TOTP))
+        .await
+        .expect("demo");
     let state = AppState::new(db.clone(), Config::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -139,7 +149,7 @@ impl TestApp {
     pub async fn token_with(&self, login: &str, password: &str) -> String {
         let res = client()
             .post(format!("{}/api/v1/auth/token", self.url))
-            .json(&serde_json::json!({"login": login, "password": password}))
+            .json(&serde_json::json!({"login": login, "password": password, "otp": otp()}))
             .send()
             .await
             .expect("send");
@@ -194,6 +204,7 @@ impl TestApp {
             .form(&[
                 ("login", login),
                 ("password", PW),
+                ("otp", &otp()),
                 ("_csrf", &csrf),
                 ("next", "/"),
             ])

@@ -18,5 +18,6 @@ mod reports;
 mod services;
 mod signin;
 mod tenancy;
+mod totp;
 mod training_survey;
 mod web_auth;
