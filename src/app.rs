@@ -33,6 +33,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::reports::rollup::web::routes())
         .merge(crate::reports::indicators::web::routes())
         .fallback(web::page_not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            web::read_audit::layer,
+        ))
         .layer(CatchPanicLayer::custom(page_panic))
         .layer(middleware::from_fn(web::form::refuse_nul))
         .layer(middleware::from_fn_with_state(
@@ -54,6 +58,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::reports::rollup::api::routes())
         .merge(crate::reports::indicators::web::api_routes())
         .fallback(web::api_not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            web::read_audit::layer,
+        ))
         .layer(CatchPanicLayer::custom(api_panic))
         .layer(middleware::from_fn(web::form::refuse_nul_api));
     Router::new()

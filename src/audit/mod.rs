@@ -12,6 +12,7 @@
 
 pub mod checkpoint;
 pub mod key;
+pub mod reads;
 mod verify;
 
 pub use verify::{verify, verify_report, Report, Verdict};
@@ -192,6 +193,7 @@ pub async fn append(conn: &mut Conn, e: Entry) -> AppResult<i64> {
 /// Appends the entry of a write within its transaction, then commits both: the usual
 /// end of a store function that changes something.
 pub async fn commit(mut tx: crate::db::Tx, e: Entry) -> AppResult<()> {
+    reads::note(&e.action);
     append(&mut tx, e).await?;
     tx.commit().await?;
     Ok(())
@@ -206,6 +208,7 @@ pub async fn commit(mut tx: crate::db::Tx, e: Entry) -> AppResult<()> {
 /// before it is durable; but 32 simultaneous record views cost one commit (and on
 /// PostgreSQL one WAL flush) instead of 32 serialised ones.
 pub async fn record(db: &Db, e: Entry) -> AppResult<i64> {
+    reads::note(&e.action);
     let batch = db.ext::<Batch>();
     let (tx, mut rx) = tokio::sync::oneshot::channel();
     batch

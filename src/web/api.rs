@@ -215,6 +215,7 @@ impl FromRequestParts<AppState> for ApiAuth {
                             .into(),
                     )));
                 }
+                super::read_audit::set_actor(&r.ctx);
                 Ok(ApiAuth {
                     ctx: r.ctx,
                     token_id: r.token_id,

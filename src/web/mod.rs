@@ -9,6 +9,7 @@ pub mod csrf;
 pub mod download;
 pub mod form;
 pub mod pages;
+pub mod read_audit;
 pub mod totp;
 
 use std::sync::Arc;

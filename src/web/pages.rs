@@ -134,12 +134,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
                 csrf,
                 unread_notices,
                 ..
-            }) => Ok(Auth {
-                ctx,
-                csrf,
-                path,
-                unread_notices,
-            }),
+            }) => {
+                super::read_audit::set_actor(&ctx);
+                Ok(Auth {
+                    ctx,
+                    csrf,
+                    path,
+                    unread_notices,
+                })
+            }
             Some(s) => {
                 let next = parts
                     .uri

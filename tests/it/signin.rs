@@ -671,7 +671,7 @@ dual!(sessions_are_listed_and_signed_out_everywhere);
 async fn read_tokens_cannot_write_and_tokens_expire_when_asked(app: TestApp) {
     let res = client()
         .post(format!("{}/api/v1/auth/token", app.url))
-        .json(&serde_json::json!({"login": "tenant_admin@demo-city", "password": PW, "scope": "read", "expires_in_days": 1}))
+        .json(&serde_json::json!({"login": "tenant_admin@demo-city", "password": PW, "otp": crate::helpers::otp(), "scope": "read", "expires_in_days": 1}))
         .send()
         .await
         .unwrap();
