@@ -5,72 +5,12 @@
 //! `access.denied`, once in its window however often it is tried.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use yorube::web::read_audit::{CHILD_READS, NO_CHILD_DATA};
 
 use crate::helpers::{client, TestApp};
 
-/// The GET routes in the sources (`.route("…", get(…))`), with /api/v1 for the API's
-/// routers (files named api.rs and functions named api_routes), tests left out.
-fn get_routes() -> BTreeSet<String> {
-    fn walk(p: &Path, out: &mut Vec<std::path::PathBuf>) {
-        for e in std::fs::read_dir(p).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                out.push(p);
-            }
-        }
-    }
-    let mut files = vec![];
-    walk(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-        &mut files,
-    );
-    let mut out = BTreeSet::new();
-    for f in files {
-        let text = std::fs::read_to_string(&f).unwrap();
-        let text = text.split("#[cfg(test)]").next().unwrap();
-        let is_api_file = f.file_name().is_some_and(|n| n == "api.rs");
-        let mut rest = text;
-        let mut offset = 0;
-        while let Some(i) = rest.find(".route(") {
-            let at = offset + i;
-            let after = &text[at + 7..];
-            let Some(q1) = after.find('"') else { break };
-            let Some(q2) = after[q1 + 1..].find('"') else {
-                break;
-            };
-            let path = &after[q1 + 1..q1 + 1 + q2];
-            let tail = &after[q1 + 1 + q2..];
-            // The rest of this route's call: up to the next route or the end of the function.
-            let end = [tail.find(".route("), tail.find("\n}")]
-                .into_iter()
-                .flatten()
-                .min()
-                .unwrap_or(tail.len());
-            let call = &tail[..end];
-            let fn_name = text[..at]
-                .rsplit("fn ")
-                .next()
-                .and_then(|s| s.split('(').next())
-                .unwrap_or("");
-            if call.contains("get(") {
-                let api = is_api_file || fn_name == "api_routes";
-                out.insert(if api {
-                    format!("/api/v1{path}")
-                } else {
-                    path.to_string()
-                });
-            }
-            offset = at + 7;
-            rest = &text[offset..];
-        }
-    }
-    out
-}
+use crate::routes::get_routes;
 
 #[test]
 fn every_get_route_is_classified() {
