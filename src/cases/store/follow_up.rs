@@ -125,7 +125,7 @@ pub async fn child_due(db: &Db, ctx: &Ctx, child_id: &str, days: i64) -> AppResu
     due(db, ctx, days, false, Some(child_id)).await
 }
 
-pub(super) async fn due(
+async fn due(
     db: &Db,
     ctx: &Ctx,
     days: i64,
