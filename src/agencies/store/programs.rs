@@ -3,7 +3,7 @@
 use sqlx::Row;
 
 use super::{new_id, Program};
-use crate::agencies::model::{self};
+use crate::agencies::model;
 use crate::audit::{self, Entry};
 use crate::auth::{policy, Action, Ctx};
 use crate::db::Db;

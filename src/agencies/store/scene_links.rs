@@ -1,7 +1,7 @@
 //! Scene links (連携場面): setting and removing an agency's part in a scene.
 
 use super::bump;
-use crate::agencies::model::{self};
+use crate::agencies::model;
 use crate::audit::{self, Entry};
 use crate::auth::{policy, Action, Ctx};
 use crate::db::Db;

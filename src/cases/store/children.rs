@@ -12,7 +12,7 @@ use crate::audit::{self, Entry};
 use crate::auth::{policy, Action, Ctx, Role};
 use crate::cases::access::reader;
 use crate::cases::access::{begin_child_write, child_access, commit_child_write};
-use crate::cases::model::{self};
+use crate::cases::model;
 use crate::db::Db;
 use crate::error::{AppResult, FieldError};
 use crate::text::clean;

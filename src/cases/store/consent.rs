@@ -8,7 +8,7 @@ use super::children::Consent;
 use super::{date_str, new_id};
 use crate::auth::Ctx;
 use crate::cases::access::{begin_child_write, commit_child_write};
-use crate::cases::model::{self};
+use crate::cases::model;
 use crate::db::{Conn, Db};
 use crate::error::{AppResult, FieldError};
 use crate::text::clean;

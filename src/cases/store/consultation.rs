@@ -8,7 +8,7 @@ use super::new_id;
 use crate::auth::Ctx;
 use crate::cases::access::reader;
 use crate::cases::access::{begin_child_write, child_access, commit_child_write};
-use crate::cases::model::{self};
+use crate::cases::model;
 use crate::db::Db;
 use crate::error::{AppResult, FieldError};
 use crate::text::clean;

@@ -9,7 +9,7 @@ use super::{new_id, parse_ymd};
 use crate::auth::{Ctx, Role};
 use crate::cases::access::reader;
 use crate::cases::access::{begin_child_write, commit_child_write};
-use crate::cases::model::{self};
+use crate::cases::model;
 use crate::db::{Db, Direct};
 use crate::error::{AppResult, FieldError};
 use crate::validate::{check_texts, opt_date};

@@ -22,7 +22,7 @@ use super::timeline::{timeline_item, TimelineItem};
 use crate::audit::{self, Entry};
 use crate::auth::{Ctx, Role};
 use crate::cases::access::{reader, CHILD_VISIBLE};
-use crate::cases::model::{self};
+use crate::cases::model;
 use crate::db::{Conn, Db, Direct};
 use crate::error::AppResult;
 use crate::{time, AppError};

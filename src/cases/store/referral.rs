@@ -11,7 +11,7 @@ use super::{new_id, parse_ymd};
 use crate::audit::{self, Entry};
 use crate::auth::{policy, Action, Ctx, Role};
 use crate::cases::access::{begin_child_write, child_access, commit_child_write};
-use crate::cases::model::{self};
+use crate::cases::model;
 use crate::db::{Conn, Db};
 use crate::error::{AppResult, FieldError};
 use crate::text::clean;

@@ -6,7 +6,7 @@ use sqlx::Row;
 use crate::auth::Ctx;
 use crate::cases::access::child_access;
 use crate::cases::access::reader;
-use crate::cases::model::{self};
+use crate::cases::model;
 use crate::db::{Conn, Db};
 use crate::error::AppResult;
 use crate::time;
