@@ -204,6 +204,22 @@ fn the_cli_calls_stores_never_handlers() {
     );
 }
 
+#[test]
+fn no_file_is_over_800_lines_before_its_tests() {
+    let mut big = vec![];
+    for (file, text) in sources("src") {
+        let n = before_tests(&text).lines().count();
+        if n > 800 {
+            big.push(format!("{file}: {n}"));
+        }
+    }
+    assert!(
+        big.is_empty(),
+        "files over 800 lines (split them along their topics):\n{}",
+        big.join("\n")
+    );
+}
+
 /// A file is a store (SQL) when it is `store.rs` or under a `store/` folder.
 fn is_store(file: &str) -> bool {
     file.ends_with("/store.rs") || file.contains("/store/")

@@ -23,19 +23,6 @@ fn capabilities_depend_one_way() {
 
 
 #[test]
-fn no_file_is_over_800_lines_before_its_tests() {
-    let mut big = vec![];
-    for (file, text) in sources("src") {
-        let n = before_tests(&text).lines().count();
-        if n > 800 {
-            big.push(format!("{file}: {n}"));
-        }
-    }
-    assert!(big.is_empty(), "files over 800 lines (split them along their topics):\n{}", big.join("\n"));
-}
-
-
-#[test]
 fn every_query_on_tenant_data_filters_by_tenant() {
     let tables = tenant_tables();
     assert!(tables.contains("children") && tables.contains("agencies"), "{tables:?}");

@@ -1,0 +1,94 @@
+//! Related programs (近接施策): the list, adding one, and linking it to an agency.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+
+use super::list::{notice, ListQuery};
+use crate::agencies::store::{self, Program};
+use crate::auth::{policy, Action};
+use crate::error::FieldError;
+use crate::web::form::{one, pairs};
+use crate::web::pages::{render, render_status, Auth, Page, PageResult, WithCtx};
+use crate::web::AppState;
+use crate::AppError;
+
+// ---- programs ----
+
+pub(super) async fn program_link(
+    State(st): State<AppState>,
+    a: Auth,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let p = pairs(&body);
+    store::link_program(&st.db, &a.ctx, &id, &one(&p, "program_id"), true)
+        .await
+        .page_err(&a)?;
+    Ok(Redirect::to(&format!("/agencies/{id}?done=program#programs")).into_response())
+}
+
+pub(super) async fn program_unlink(
+    State(st): State<AppState>,
+    a: Auth,
+    Path((id, program)): Path<(String, String)>,
+) -> PageResult {
+    store::link_program(&st.db, &a.ctx, &id, &program, false)
+        .await
+        .page_err(&a)?;
+    Ok(Redirect::to(&format!("/agencies/{id}?done=program#programs")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "agencies/programs.html")]
+struct ProgramsPage {
+    page: Page,
+    programs: Vec<Program>,
+    can_admin: bool,
+    errors: Vec<FieldError>,
+}
+
+pub(super) async fn programs_page(
+    State(st): State<AppState>,
+    a: Auth,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
+    policy::require(&a.ctx, Action::ViewAgencies).page_err(&a)?;
+    let programs = store::programs(&st.db, &a.ctx).await.page_err(&a)?;
+    Ok(render(&ProgramsPage {
+        page: Page::for_auth("近接施策", &a).notice(notice(q.done.as_deref())),
+        programs,
+        can_admin: policy::can(&a.ctx, Action::AdministerRegistry),
+        errors: vec![],
+    }))
+}
+
+pub(super) async fn program_add(State(st): State<AppState>, a: Auth, body: Bytes) -> PageResult {
+    let p = pairs(&body);
+    match store::add_program(
+        &st.db,
+        &a.ctx,
+        &one(&p, "name"),
+        &one(&p, "overview"),
+        &one(&p, "owner"),
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to("/agencies/programs?done=program").into_response()),
+        Err(AppError::Validation(errors)) => {
+            let programs = store::programs(&st.db, &a.ctx).await.page_err(&a)?;
+            Ok(render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &ProgramsPage {
+                    page: Page::for_auth("近接施策", &a),
+                    programs,
+                    can_admin: true,
+                    errors,
+                },
+            ))
+        }
+        Err(e) => Err(e).page_err(&a),
+    }
+}
