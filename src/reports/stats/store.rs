@@ -15,7 +15,7 @@ use super::model::{self, Activity, Consult, FollowUp, Meeting, Participation, Re
 use super::period::Period;
 use crate::audit::{self, Entry};
 use crate::auth::{policy, Action, Ctx, Role};
-use crate::db::{Conn, Db, Sql};
+use crate::db::{Conn, Db, Direct, Sql};
 use crate::error::AppResult;
 use crate::reports::scope::{scope, Scope};
 use crate::time;
@@ -32,8 +32,8 @@ pub async fn activity(
     let s = scope(db, ctx, contract).await?;
     let previous = period.previous();
     let mut conn = db.pool.acquire().await?;
-    let now = rows(&mut conn, &s, period).await?;
-    let before = rows(&mut conn, &s, &previous).await?;
+    let now = rows(db, &mut conn, &s, period).await?;
+    let before = rows(db, &mut conn, &s, &previous).await?;
     drop(conn);
     Ok(Activity {
         period_label: period.label(),
@@ -56,7 +56,10 @@ fn day(s: &str) -> Option<NaiveDate> {
 }
 
 /// The consultations of the period with their children (names only for the drill-down).
+/// On SQLite they are read on a read-only rusqlite connection: a 年度 is thousands of
+/// rows, and through sqlx each would cross from the connection's worker thread.
 async fn consults(
+    db: &Db,
     conn: &mut Conn,
     s: &Scope,
     p: &Period,
@@ -75,26 +78,80 @@ async fn consults(
         .bind(hi);
     s.staff_filter(&mut q, "c");
     q.push(" ORDER BY c.at, c.id");
+    let consult = |child_id: String,
+                   at: String,
+                   method: String,
+                   kind: String,
+                   topics: String,
+                   participants: String,
+                   minutes: i64,
+                   destination: String,
+                   birth: String,
+                   disease_group: i64,
+                   name: String| {
+        (
+            Consult {
+                child_id,
+                date: date_of(&at).unwrap_or(p.from),
+                method,
+                kind,
+                topics,
+                participants,
+                minutes,
+                destination,
+                birth: day(&birth),
+                disease_group,
+            },
+            name,
+            at,
+        )
+    };
+    if let Direct::Sqlite(readers) = &db.direct {
+        return readers.read(|tx| {
+            use crate::db::sqlite::{bind, int, internal, text};
+            let mut stmt = tx.prepare_cached(q.text()).map_err(internal)?;
+            let params: Vec<&dyn rusqlite::ToSql> = q
+                .params()
+                .iter()
+                .map(|v| v as &dyn rusqlite::ToSql)
+                .collect();
+            bind(&mut stmt, &params)?;
+            let mut rows = stmt.raw_query();
+            let mut out = vec![];
+            let t = |r: &rusqlite::Row, i| text(r, i).map(Option::unwrap_or_default);
+            while let Some(r) = rows.next().map_err(internal)? {
+                out.push(consult(
+                    t(r, 0)?,
+                    t(r, 1)?,
+                    t(r, 2)?,
+                    t(r, 3)?,
+                    t(r, 4)?,
+                    t(r, 5)?,
+                    int(r, 6)?.unwrap_or(0),
+                    t(r, 7)?,
+                    t(r, 8)?,
+                    int(r, 9)?.unwrap_or(0),
+                    t(r, 10)?,
+                ));
+            }
+            Ok(out)
+        });
+    }
     let rows = q.query().fetch_all(&mut *conn).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
-        let at: String = r.try_get("at")?;
-        let birth: String = r.try_get("birth_date")?;
-        out.push((
-            Consult {
-                child_id: r.try_get("child_id")?,
-                date: date_of(&at).unwrap_or(p.from),
-                method: r.try_get("method")?,
-                kind: r.try_get("kind")?,
-                topics: r.try_get("topics")?,
-                participants: r.try_get("participants")?,
-                minutes: r.try_get("minutes")?,
-                destination: r.try_get("destination")?,
-                birth: day(&birth),
-                disease_group: r.try_get("disease_group")?,
-            },
+        out.push(consult(
+            r.try_get("child_id")?,
+            r.try_get("at")?,
+            r.try_get("method")?,
+            r.try_get("kind")?,
+            r.try_get("topics")?,
+            r.try_get("participants")?,
+            r.try_get("minutes")?,
+            r.try_get("destination")?,
+            r.try_get("birth_date")?,
+            r.try_get("disease_group")?,
             r.try_get("name")?,
-            at,
         ));
     }
     Ok(out)
@@ -124,10 +181,10 @@ async fn seen_before(conn: &mut Conn, s: &Scope, p: &Period) -> AppResult<HashSe
     Ok(seen)
 }
 
-async fn rows(conn: &mut Conn, s: &Scope, p: &Period) -> AppResult<Rows> {
+async fn rows(db: &Db, conn: &mut Conn, s: &Scope, p: &Period) -> AppResult<Rows> {
     let (lo, hi) = p.utc_bounds();
     let (dlo, dhi) = p.local_bounds();
-    let consults: Vec<Consult> = consults(conn, s, p, false)
+    let consults: Vec<Consult> = consults(db, conn, s, p, false)
         .await?
         .into_iter()
         .map(|c| c.0)
@@ -341,7 +398,7 @@ pub async fn records(
         return Err(AppError::forbidden());
     }
     let mut conn = db.pool.acquire().await?;
-    let all = consults(&mut conn, &s, period, true).await?;
+    let all = consults(db, &mut conn, &s, period, true).await?;
     let r = Rows {
         seen_before: seen_before(&mut conn, &s, period).await?,
         ..Rows::default()
