@@ -68,14 +68,13 @@ fn code(text: &str) -> String {
 
 /// The capabilities, in the order they may depend on each other: each may use only
 /// those before it (and the shared layers).
-const CAPABILITIES: [&str; 11] = [
+const CAPABILITIES: [&str; 10] = [
     "tenants",
     "agencies",
     "cases",
     "network",
     "conferences",
     "services",
-    "record",
     "surveys",
     "reports",
     "access_log",
@@ -376,16 +375,6 @@ const TENANT_FILTER_EXCEPTIONS: &[(&str, &str, &str)] = &[
         "system administrators read every tenant's log (the other branch filters by tenant)",
     ),
     (
-        "src/auth/session.rs",
-        "UPDATE users SET failed_logins",
-        "sign-in: the user was found by their login, which is unique across tenants; no tenant is known yet",
-    ),
-    (
-        "src/auth/session.rs",
-        "UPDATE users SET failed_logins = 0",
-        "sign-in succeeded for the user found by login (as above)",
-    ),
-    (
         "src/tenants/mod.rs",
         "UPDATE users SET disabled_at",
         "the user was read with get_user (tenant-scoped, or any tenant for a system administrator) in this transaction",
@@ -451,4 +440,33 @@ fn the_literal_reader_reads_what_rust_writes() {
     assert_eq!(lits.len(), 2, "{lits:?}");
     assert!(lits[0].starts_with("SELECT x"));
     assert_eq!(lits[1], "WITH \"q\" AS");
+}
+
+#[test]
+fn stores_do_not_reach_into_pages() {
+    let mut bad = vec![];
+    for (file, text) in sources("src") {
+        if !is_store(&file) {
+            continue;
+        }
+        let code = code(before_tests(&text));
+        for needle in [
+            "crate::web",
+            "::web::",
+            "::api::",
+            "::pages::",
+            "super::web",
+            "super::api",
+            "axum::",
+        ] {
+            if code.contains(needle) {
+                bad.push(format!("{file} uses {needle}"));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "stores must not use pages, the API or HTTP:\n{}",
+        bad.join("\n")
+    );
 }

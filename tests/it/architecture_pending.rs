@@ -69,22 +69,3 @@ fn every_query_on_tenant_data_filters_by_tenant() {
     assert!(stale.is_empty(), "exceptions that match no statement any more: {stale:?}");
     assert!(bad.is_empty(), "queries on tenant data that do not filter by tenant_id:\n{}", bad.join("\n"));
 }
-
-
-#[test]
-fn stores_do_not_reach_into_pages() {
-    let mut bad = vec![];
-    for (file, text) in sources("src") {
-        if !is_store(&file) {
-            continue;
-        }
-        let code = code(before_tests(&text));
-        for needle in ["crate::web", "::web::", "::api::", "::pages::", "super::web", "super::api", "axum::"] {
-            if code.contains(needle) {
-                bad.push(format!("{file} uses {needle}"));
-            }
-        }
-    }
-    assert!(bad.is_empty(), "stores must not use pages, the API or HTTP:\n{}", bad.join("\n"));
-}
-
