@@ -31,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::reports::annual::routes())
         .merge(crate::reports::rollup::web::routes())
         .merge(crate::reports::indicators::web::routes())
+        .merge(crate::privacy::web::routes())
         .fallback(web::page_not_found)
         .layer(CatchPanicLayer::custom(page_panic))
         .layer(middleware::from_fn(web::form::refuse_nul))
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::reports::stats::api::routes())
         .merge(crate::reports::rollup::api::routes())
         .merge(crate::reports::indicators::web::api_routes())
+        .merge(crate::privacy::api::routes())
         .fallback(web::api_not_found)
         .layer(CatchPanicLayer::custom(api_panic))
         .layer(middleware::from_fn(web::form::refuse_nul_api));

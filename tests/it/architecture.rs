@@ -68,7 +68,7 @@ fn code(text: &str) -> String {
 
 /// The capabilities, in the order they may depend on each other: each may use only
 /// those before it (and the shared layers).
-const CAPABILITIES: [&str; 11] = [
+const CAPABILITIES: [&str; 12] = [
     "tenants",
     "agencies",
     "cases",
@@ -79,6 +79,7 @@ const CAPABILITIES: [&str; 11] = [
     "surveys",
     "reports",
     "access_log",
+    "privacy",
     "demo",
 ];
 

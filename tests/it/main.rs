@@ -13,6 +13,7 @@ mod cli;
 mod conferences;
 mod hostile_input;
 mod network;
+mod privacy;
 mod registry_io;
 mod reports;
 mod services;
