@@ -682,7 +682,7 @@ async fn disclosure_inner(
         .parts
         .iter()
         .filter(|p| p.section.key != "child" && !p.rows.is_empty())
-        .map(|p| format!("{} {}", p.section.key, p.rows.len()))
+        .map(|p| format!("{} {}", p.section.title, p.rows.len()))
         .collect();
     audit::commit(
         tx,
