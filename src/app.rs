@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::reports::annual::routes())
         .merge(crate::reports::rollup::web::routes())
         .merge(crate::reports::indicators::web::routes())
+        .merge(crate::privacy::web::routes())
         .fallback(web::page_not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -57,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::reports::stats::api::routes())
         .merge(crate::reports::rollup::api::routes())
         .merge(crate::reports::indicators::web::api_routes())
+        .merge(crate::privacy::api::routes())
         .fallback(web::api_not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

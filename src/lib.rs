@@ -17,6 +17,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod network;
+pub mod privacy;
 pub mod render;
 pub mod reports;
 pub mod services;

@@ -53,6 +53,11 @@ pub enum Action {
     ViewReports,
     /// See figures added up over every tenant (aggregates only, small counts suppressed).
     ViewRollup,
+    /// The family's rights and retention (privacy/): set how long closed cases are kept,
+    /// erase a child's record on request, answer a disclosure request (開示請求) with
+    /// everything held about a child, its access log included. The child must also pass
+    /// the casework access check.
+    AdministerPrivacy,
 }
 
 pub fn can(ctx: &Ctx, action: Action) -> bool {
@@ -76,6 +81,7 @@ pub fn can(ctx: &Ctx, action: Action) -> bool {
         (TenantAdmin | Nurse | SupportWorker | Contractor, ManageServices) => true,
         (TenantAdmin | Nurse | SupportWorker | Contractor | Auditor, ViewReports) => true,
         (SystemAdmin, ViewRollup) => true,
+        (TenantAdmin, AdministerPrivacy) => true,
         _ => false,
     }
 }
@@ -154,6 +160,21 @@ mod tests {
         for role in [Role::Partner, Role::SystemAdmin] {
             assert!(!can(&ctx(role), Action::ViewServices), "{role:?}");
             assert!(!can(&ctx(role), Action::ManageServices), "{role:?}");
+        }
+    }
+
+    #[test]
+    fn only_the_tenant_admin_answers_for_the_familys_rights() {
+        assert!(can(&ctx(Role::TenantAdmin), Action::AdministerPrivacy));
+        for role in [
+            Role::SystemAdmin,
+            Role::Nurse,
+            Role::SupportWorker,
+            Role::Contractor,
+            Role::Partner,
+            Role::Auditor,
+        ] {
+            assert!(!can(&ctx(role), Action::AdministerPrivacy), "{role:?}");
         }
     }
 

@@ -1,5 +1,5 @@
 //! The command line: `yorube serve | migrate | demo | user | tenant | import | export |
-//! audit`, one file per subcommand. The CLI calls stores and exporters, never page or
+//! report | audit | backup | restore | purge`, one file per subcommand. The CLI calls stores and exporters, never page or
 //! API handlers.
 
 pub mod audit;
@@ -7,6 +7,7 @@ pub mod backup;
 pub mod demo;
 pub mod export;
 pub mod import;
+pub mod purge;
 pub mod report;
 pub mod serve;
 pub mod tenant;
@@ -129,6 +130,8 @@ pub enum Command {
     Backup(backup::BackupArgs),
     /// バックアップから復元する（整合性と監査ログを確認してから置き換える。サーバ停止中のみ）
     Restore(backup::RestoreArgs),
+    /// 保存期間を過ぎた終結ケースを削除する（--dry-run で人数の確認だけ）
+    Purge(purge::PurgeArgs),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -151,6 +154,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit { cmd } => audit::run(cmd).await,
         Command::Backup(a) => backup::backup(a).await,
         Command::Restore(a) => backup::restore(a).await,
+        Command::Purge(a) => purge::run(a).await,
     }
 }
 

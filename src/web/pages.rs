@@ -47,7 +47,7 @@ pub struct Page {
 
 /// The navigation lists only what exists and what the caller may use.
 pub fn nav_for(ctx: &Ctx, path: &str) -> Vec<NavItem> {
-    let items: [(&'static str, &'static str, Action); 16] = [
+    let items: [(&'static str, &'static str, Action); 17] = [
         ("/", "ホーム", Action::UseApp),
         ("/children", "子ども・家族", Action::ViewChildren),
         ("/follow-ups", "フォローアップ", Action::ViewChildren),
@@ -65,6 +65,7 @@ pub fn nav_for(ctx: &Ctx, path: &str) -> Vec<NavItem> {
         ("/contracts", "委託契約", Action::ManageContracts),
         ("/reports", "実績・統計", Action::ViewReports),
         ("/reports/rollup", "全体の実績", Action::ViewRollup),
+        ("/privacy", "個人情報の管理", Action::AdministerPrivacy),
         ("/users", "利用者", Action::ViewUsers),
         ("/audit", "監査ログ", Action::ViewAudit),
         ("/tenants", "実施主体", Action::ManageTenants),

@@ -68,7 +68,7 @@ fn code(text: &str) -> String {
 
 /// The capabilities, in the order they may depend on each other: each may use only
 /// those before it (and the shared layers).
-const CAPABILITIES: [&str; 10] = [
+const CAPABILITIES: [&str; 11] = [
     "tenants",
     "agencies",
     "cases",
@@ -78,6 +78,7 @@ const CAPABILITIES: [&str; 10] = [
     "surveys",
     "reports",
     "access_log",
+    "privacy",
     "demo",
 ];
 

@@ -14,6 +14,7 @@ mod cli;
 mod conferences;
 mod hostile_input;
 mod network;
+mod privacy;
 mod read_audit;
 mod registry_io;
 mod reports;
