@@ -55,6 +55,11 @@ pub const CHILD_READS: &[(&str, &str)] = &[
         "monthly_report",
     ),
     ("/reports/activity/records", "list"),
+    ("/privacy", "list"),
+    ("/privacy/children/{id}", "child"),
+    ("/privacy/children/{id}/print", "child"),
+    ("/privacy/children/{id}/export.json", "child"),
+    ("/privacy/children/{id}/erase", "child"),
     ("/api/v1/children", "list"),
     ("/api/v1/children/{id}", "child"),
     ("/api/v1/children/{id}/conferences", "child"),
@@ -72,6 +77,7 @@ pub const CHILD_READS: &[(&str, &str)] = &[
     ("/api/v1/services/events/{id}/participants", "service_event"),
     ("/api/v1/contracts/{id}/reports", "contract"),
     ("/api/v1/reports/activity/records", "list"),
+    ("/api/v1/privacy/children/{id}", "child"),
 ];
 
 /// GET routes whose answers carry no child's data (aggregates, the registry, councils,
@@ -83,6 +89,9 @@ pub const NO_CHILD_DATA: &[&str] = &[
     "/favicon.ico",
     "/assets/favicon.svg",
     "/assets/yorube.css",
+    // The tenant's retention setting.
+    "/settings/retention",
+    "/api/v1/privacy/retention",
     // The user's own account.
     "/account/password",
     "/account/sessions",
