@@ -3,7 +3,7 @@
 //! the process at the start and the end, and the signed-in latencies per minute.
 //!
 //!   cargo bench --bench soak -- [--minutes 10] [--children 13000] [--consultations 150000]
-//!                               [--flood 50] [--database-url postgres://...]
+//!                               [--flood 50] [--share 0.5 | --rate N] [--database-url postgres://...]
 //!
 //! The mix, for デモ市's nurse: 50% record pages (GET /children/{id}), 15% the child
 //! list, 10% the follow-up list, 10% the referral list, 5% the month's statistics and 10%
@@ -47,7 +47,7 @@ fn csrf_in(html: &str) -> String {
         .to_string()
 }
 
-/// One request of the mix; Ok(true) when it answered as it should.
+/// One request of the mix: its status (0 when the request itself failed).
 async fn one(
     c: &reqwest::Client,
     url: &str,
@@ -55,7 +55,7 @@ async fn one(
     k: u64,
     csrf: &str,
     month: &str,
-) -> bool {
+) -> u16 {
     let today = yorube::time::today_jst().to_string();
     let id = &ids[(k as usize * 7919) % ids.len()];
     let r = match k % 20 {
@@ -87,12 +87,18 @@ async fn one(
     };
     match r {
         Ok(r) => {
-            let s = r.status();
-            let _ = r.bytes().await;
-            s.is_success() || s == reqwest::StatusCode::SEE_OTHER
+            let s = r.status().as_u16();
+            match r.bytes().await {
+                Ok(_) => s,
+                Err(_) => 0,
+            }
         }
-        Err(_) => false,
+        Err(_) => 0,
     }
+}
+
+fn ok(status: u16) -> bool {
+    (200..300).contains(&status) || status == 303
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -163,9 +169,11 @@ async fn main() -> anyhow::Result<()> {
         tasks.push(tokio::spawn(async move {
             let mut k = c * 1000;
             while Instant::now() < deadline {
-                one(&client, &url, &ids, k, &csrf, &month).await;
+                // Only answers that are right count towards the capacity.
+                if ok(one(&client, &url, &ids, k, &csrf, &month).await) {
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
                 k += 1;
-                done.fetch_add(1, Ordering::Relaxed);
             }
         }));
     }
@@ -173,7 +181,11 @@ async fn main() -> anyhow::Result<()> {
         t.await?;
     }
     let capacity = done.load(Ordering::Relaxed) as f64 / 15.0;
-    let rate = (capacity / 2.0).max(1.0);
+    let share: f64 = arg("--share").and_then(|v| v.parse().ok()).unwrap_or(0.5);
+    let rate = arg("--rate")
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(capacity * share)
+        .max(1.0);
     println!("capacity of the mix: {capacity:.0} requests/s; soak at {rate:.0} requests/s for {minutes} min");
 
     // The flood of failed sign-ins, from changing addresses.
@@ -206,6 +218,7 @@ async fn main() -> anyhow::Result<()> {
 
     let rss0 = rss_mb();
     let errors = Arc::new(AtomicU64::new(0));
+    let statuses: Arc<std::sync::Mutex<std::collections::BTreeMap<u16, u64>>> = Default::default();
     let start = Instant::now();
     let total = Duration::from_secs(60 * minutes);
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
@@ -214,6 +227,7 @@ async fn main() -> anyhow::Result<()> {
     while start.elapsed() < total {
         tick.tick().await;
         k += 1;
+        let statuses = statuses.clone();
         let (client, url, ids, csrf, month, errors, tx) = (
             client.clone(),
             url.clone(),
@@ -226,8 +240,10 @@ async fn main() -> anyhow::Result<()> {
         let minute = start.elapsed().as_secs() / 60;
         tokio::spawn(async move {
             let t = Instant::now();
-            if !one(&client, &url, &ids, k, &csrf, &month).await {
+            let status = one(&client, &url, &ids, k, &csrf, &month).await;
+            if !ok(status) {
                 errors.fetch_add(1, Ordering::Relaxed);
+                *statuses.lock().unwrap().entry(status).or_default() += 1;
             }
             let _ = tx.send((minute, t.elapsed()));
         });
@@ -262,6 +278,10 @@ async fn main() -> anyhow::Result<()> {
         pct(&all, 0.5),
         pct(&all, 0.99),
         pct(&all, 1.0)
+    );
+    println!(
+        "errors by status (0: the request failed): {:?}",
+        statuses.lock().unwrap()
     );
     println!(
         "failed sign-ins sent beside it: {} ({flood}/s)",
