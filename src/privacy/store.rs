@@ -108,9 +108,10 @@ pub async fn set_retention(db: &Db, ctx: &Ctx, f: &RetentionForm) -> AppResult<i
 /// Closes a case (終結): from then on its retention runs. Casework's write rule (the
 /// caller may change this child's record), audited on the child as `child.close`.
 pub async fn close_case(db: &Db, ctx: &Ctx, child_id: &str, f: &CloseForm) -> AppResult<()> {
-    let reason = f.parse().map_err(|e| AppError::Validation(vec![e]))?;
     let t = ctx.tenant()?.clone();
+    // Who may write this child first: another tenant's id is 404 whatever the form says.
     let mut tx = begin_child_write(db, ctx, child_id).await?;
+    let reason = f.parse().map_err(|e| AppError::Validation(vec![e]))?;
     let now = time::now_db();
     let n = sqlx::query(
         "UPDATE children SET status = 'closed', closed_at = $1, close_reason = $2, version = version + 1, \
