@@ -66,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(CatchPanicLayer::custom(api_panic))
         .layer(middleware::from_fn(web::form::refuse_nul_api));
+    let max_in_flight = state.config.max_in_flight.max(1);
     Router::new()
         .route("/healthz", get(web::healthz))
         .merge(assets::routes())
@@ -73,6 +74,14 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(web::api_body_limit))
+        // Beyond `max_in_flight` requests at once, 429 at once instead of a queue that
+        // grows without limit (the soak benchmark's first run).
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::error_handling::HandleErrorLayer::new(web::overloaded))
+                .load_shed()
+                .concurrency_limit(max_in_flight),
+        )
         .layer(middleware::from_fn_with_state(
             state.clone(),
             web::security_headers,

@@ -24,6 +24,9 @@ pub struct ServeArgs {
     /// デモの管理者の2段階認証の秘密鍵（base32。--demo と併用。省略時は生成して表示）
     #[arg(long, env = "YORUBE_DEMO_TOTP_SECRET")]
     demo_totp_secret: Option<String>,
+    /// 同時に処理するリクエストの上限（超えた分はすぐに 429「混み合っています」）
+    #[arg(long, env = "YORUBE_MAX_IN_FLIGHT", default_value_t = 256)]
+    max_in_flight: usize,
     /// 無操作でログアウトするまでの分数
     #[arg(long, env = "YORUBE_SESSION_IDLE_MINUTES", default_value_t = 30)]
     session_idle_minutes: i64,
@@ -75,6 +78,7 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
             session_idle_minutes: a.session_idle_minutes,
             force_secure_cookies: a.secure_cookies,
             trust_forwarded_for: a.trust_forwarded_for,
+            max_in_flight: a.max_in_flight,
         },
     );
     println!(

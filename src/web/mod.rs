@@ -33,6 +33,9 @@ pub struct Config {
     /// Take the client's address for sign-in throttling from the last entry of
     /// X-Forwarded-For (behind a reverse proxy that sets it), not from the connection.
     pub trust_forwarded_for: bool,
+    /// Requests worked on at once; beyond them the server answers 429 at once (with
+    /// Retry-After) instead of queueing without limit.
+    pub max_in_flight: usize,
 }
 
 impl Default for Config {
@@ -41,6 +44,7 @@ impl Default for Config {
             session_idle_minutes: 30,
             force_secure_cookies: false,
             trust_forwarded_for: false,
+            max_in_flight: 256,
         }
     }
 }
@@ -166,6 +170,23 @@ pub async fn page_not_found(
     }
     let ctx = session.and_then(|s| s.0.ctx);
     pages::error_page(ctx.as_ref(), &AppError::NotFound)
+}
+
+/// The answer when `Config::max_in_flight` requests are already being worked on: 429
+/// 混み合っています with Retry-After, a page or a JSON error by the path.
+pub async fn overloaded(uri: axum::http::Uri, _e: tower::BoxError) -> Response {
+    let e =
+        AppError::Busy("ただいま混み合っています。少し待ってから、もう一度お試しください。".into());
+    let mut r = if uri.path().starts_with("/api/") {
+        api::ApiError(e).into_response()
+    } else {
+        pages::error_page(None, &e)
+    };
+    r.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("2"),
+    );
+    r
 }
 
 /// Unknown routes under /api/v1 (the nested router sees the path without its prefix).

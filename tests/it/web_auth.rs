@@ -305,3 +305,52 @@ async fn pages_refuse_roles_and_hide_errors(app: TestApp) {
     assert!(!html.contains("利用者を登録"), "auditor is read only");
 }
 dual!(pages_refuse_roles_and_hide_errors);
+
+/// Beyond `max_in_flight` requests at once the server answers 429 at once, with a
+/// Japanese message and Retry-After, instead of queueing them.
+async fn an_overload_is_refused_at_once(app: crate::helpers::TestApp) {
+    let state = yorube::app::AppState::new(
+        app.db.clone(),
+        yorube::app::Config {
+            max_in_flight: 1,
+            ..Default::default()
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, yorube::app::router(state)).await });
+    let t = app.token("nurse@demo-city").await;
+    let c = crate::helpers::client();
+    let mut tasks = vec![];
+    for _ in 0..24 {
+        let (c, url, t) = (c.clone(), url.clone(), t.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = c
+                .get(format!("{url}/api/v1/children"))
+                .bearer_auth(&t)
+                .send()
+                .await
+                .unwrap();
+            let s = r.status().as_u16();
+            let retry = r.headers().get("retry-after").is_some();
+            (s, retry, r.text().await.unwrap_or_default())
+        }));
+    }
+    let mut shed = 0;
+    for t in tasks {
+        let (s, retry, body) = t.await.unwrap();
+        match s {
+            200 => {}
+            429 => {
+                shed += 1;
+                assert!(retry && body.contains("混み合っています"), "{body}");
+            }
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert!(
+        shed > 0,
+        "24 requests at once with room for one: some are refused"
+    );
+}
+dual!(an_overload_is_refused_at_once);
