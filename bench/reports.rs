@@ -58,11 +58,7 @@ async fn main() -> anyhow::Result<()> {
     let sys = token(&client, &url, "sysadmin").await?;
     let today = yorube::time::today_jst();
     let last_month = (today.with_day(1).unwrap() - chrono::Duration::days(1)).format("%Y-%m");
-    let fy = if today.month() >= 4 {
-        today.year()
-    } else {
-        today.year() - 1
-    };
+    let fy = yorube::time::fiscal_year(today);
     let cases = [
         (
             "デモ市, one month (activity, with the month before)",

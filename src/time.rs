@@ -23,6 +23,11 @@ pub fn from_db(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// The day in Japan of a stored (UTC) timestamp.
+pub fn jst_date_of_db(s: &str) -> Option<NaiveDate> {
+    from_db(s).map(|t| t.with_timezone(&jst()).date_naive())
+}
+
 pub fn in_db(d: Duration) -> String {
     to_db(now() + d)
 }

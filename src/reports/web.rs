@@ -43,9 +43,9 @@ pub struct YearTotal {
 }
 
 fn fiscal_year_of(month: &str) -> Option<i32> {
-    let (y, m) = month.split_once('-')?;
-    let (y, m): (i32, u32) = (y.parse().ok()?, m.parse().ok()?);
-    Some(if m >= 4 { y } else { y - 1 })
+    chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+        .ok()
+        .map(crate::time::fiscal_year)
 }
 
 /// The reports by 年度, the latest first; each 年度's months in order with the sums

@@ -52,11 +52,7 @@ impl Series {
 
 /// The fiscal quarter of a day: (fiscal year, 1–4).
 pub fn quarter(d: NaiveDate) -> (i32, u32) {
-    let fy = if d.month() >= 4 {
-        d.year()
-    } else {
-        d.year() - 1
-    };
+    let fy = crate::time::fiscal_year(d);
     let q = match d.month() {
         4..=6 => 1,
         7..=9 => 2,

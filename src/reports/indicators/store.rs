@@ -55,10 +55,6 @@ pub struct Indicators {
     pub cases: Vec<CaseSummary>,
 }
 
-fn jst_date(stored: &str) -> Option<NaiveDate> {
-    time::from_db(stored).map(|t| t.with_timezone(&time::jst()).date_naive())
-}
-
 /// Values per quarter from (day, numerator, denominator) items; a share when `share`.
 fn quarterly(items: &[(NaiveDate, f64, f64)], quarters: &[(i32, u32)], share: bool) -> Vec<Point> {
     quarters
@@ -122,13 +118,13 @@ pub async fn indicators(db: &Db, ctx: &Ctx, council: bool) -> AppResult<Indicato
         if created.as_str() < since.as_str() {
             continue;
         }
-        let Some(d) = jst_date(&created) else {
+        let Some(d) = time::jst_date_of_db(&created) else {
             continue;
         };
         let quick = status == "completed"
             && closed
                 .as_deref()
-                .and_then(jst_date)
+                .and_then(time::jst_date_of_db)
                 .is_some_and(|c| (c - d).num_days() <= 30);
         ref_items.push((d, if quick { 1.0 } else { 0.0 }, 1.0));
     }
@@ -149,7 +145,7 @@ pub async fn indicators(db: &Db, ctx: &Ctx, council: bool) -> AppResult<Indicato
             continue;
         };
         let done: Option<String> = r.try_get("done_at")?;
-        let on_time = done.as_deref().and_then(jst_date).is_some_and(|d| d <= due);
+        let on_time = done.as_deref().and_then(time::jst_date_of_db).is_some_and(|d| d <= due);
         fu_items.push((due, if on_time { 1.0 } else { 0.0 }, 1.0));
     }
 
@@ -166,7 +162,7 @@ pub async fn indicators(db: &Db, ctx: &Ctx, council: bool) -> AppResult<Indicato
     for r in &cons {
         let at: String = r.try_get("at")?;
         let child: String = r.try_get("child_id")?;
-        let Some(d) = jst_date(&at) else { continue };
+        let Some(d) = time::jst_date_of_db(&at) else { continue };
         con_items.push((d, 1.0, 1.0));
         if seen.insert((model::quarter(d), child)) {
             kid_items.push((d, 1.0, 1.0));

@@ -46,10 +46,6 @@ pub async fn activity(
     })
 }
 
-fn date_of(stored: &str) -> Option<NaiveDate> {
-    time::from_db(stored).map(|t| t.with_timezone(&time::jst()).date_naive())
-}
-
 fn day(s: &str) -> Option<NaiveDate> {
     s.get(..10)
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
@@ -92,7 +88,7 @@ async fn consults(
         (
             Consult {
                 child_id,
-                date: date_of(&at).unwrap_or(p.from),
+                date: time::jst_date_of_db(&at).unwrap_or(p.from),
                 method,
                 kind,
                 topics,
@@ -219,9 +215,9 @@ async fn rows(db: &Db, conn: &mut Conn, s: &Scope, p: &Period) -> AppResult<Rows
         referrals.push(Referral {
             status: r.try_get("status")?,
             field: r.try_get::<Option<String>, _>("field")?.unwrap_or_default(),
-            created: date_of(&created).unwrap_or(p.from),
-            accepted: accepted.as_deref().and_then(date_of),
-            closed: closed.as_deref().and_then(date_of),
+            created: time::jst_date_of_db(&created).unwrap_or(p.from),
+            accepted: accepted.as_deref().and_then(time::jst_date_of_db),
+            closed: closed.as_deref().and_then(time::jst_date_of_db),
             outcome_written: !r.try_get::<String, _>("outcome")?.trim().is_empty(),
         });
     }
@@ -255,7 +251,7 @@ async fn rows(db: &Db, conn: &mut Conn, s: &Scope, p: &Period) -> AppResult<Rows
         let done: Option<String> = r.try_get("done_at")?;
         follow_ups.push(FollowUp {
             due: day(&r.try_get::<String, _>("due_date")?),
-            done: done.as_deref().and_then(date_of),
+            done: done.as_deref().and_then(time::jst_date_of_db),
         });
     }
     let mut meetings = vec![];
