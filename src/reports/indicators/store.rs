@@ -145,7 +145,10 @@ pub async fn indicators(db: &Db, ctx: &Ctx, council: bool) -> AppResult<Indicato
             continue;
         };
         let done: Option<String> = r.try_get("done_at")?;
-        let on_time = done.as_deref().and_then(time::jst_date_of_db).is_some_and(|d| d <= due);
+        let on_time = done
+            .as_deref()
+            .and_then(time::jst_date_of_db)
+            .is_some_and(|d| d <= due);
         fu_items.push((due, if on_time { 1.0 } else { 0.0 }, 1.0));
     }
 
@@ -162,7 +165,9 @@ pub async fn indicators(db: &Db, ctx: &Ctx, council: bool) -> AppResult<Indicato
     for r in &cons {
         let at: String = r.try_get("at")?;
         let child: String = r.try_get("child_id")?;
-        let Some(d) = time::jst_date_of_db(&at) else { continue };
+        let Some(d) = time::jst_date_of_db(&at) else {
+            continue;
+        };
         con_items.push((d, 1.0, 1.0));
         if seen.insert((model::quarter(d), child)) {
             kid_items.push((d, 1.0, 1.0));

@@ -10,11 +10,13 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::auth::TenantId;
 use crate::db::{Db, Sql};
 use crate::error::AppResult;
+use crate::reports::scope::Scope;
 use crate::reports::stats::model::family_in;
 use crate::reports::stats::period::Period;
 
@@ -76,12 +78,24 @@ pub fn month_period(month: &str) -> Option<Period> {
     Period::month(d.year(), d.month())
 }
 
-fn staff_filter(q: &mut Sql, t: &TenantId, contract: &str) {
-    q.push(" AND c.worker_id IN (SELECT u.id FROM users u WHERE u.tenant_id = ")
-        .bind(t)
-        .push(" AND u.contract_id = ")
-        .bind(contract)
-        .push(")");
+/// The contract's staff, whose consultations the report counts.
+fn staff(t: &TenantId, contract: &str) -> Scope {
+    Scope {
+        tenant: t.clone(),
+        contract: Some(contract.to_string()),
+        contract_name: None,
+    }
+}
+
+fn meeting_from_row(r: &AnyRow) -> Result<LinkedMeeting, sqlx::Error> {
+    let kind: String = r.try_get("kind")?;
+    Ok(LinkedMeeting {
+        id: r.try_get("id")?,
+        kind_label: meeting_kind_label(&kind),
+        kind,
+        title: r.try_get("title")?,
+        starts_at: r.try_get("starts_at")?,
+    })
 }
 
 /// The draft of `contract`'s report for `month`.
@@ -118,7 +132,7 @@ pub async fn draft_in(
         .bind(lo.clone())
         .push(" AND c.at < ")
         .bind(hi.clone());
-    staff_filter(&mut q, t, contract);
+    staff(t, contract).staff_filter(&mut q, "c");
     q.push(" ORDER BY c.at, c.id");
     let rows = q.query().fetch_all(&mut *conn).await?;
     // Per child, in the order first seen: name, consultations, topics, last next action.
@@ -186,7 +200,7 @@ pub async fn draft_in(
             s
         })
         .collect();
-    let meetings = candidates(conn, t, contract, committee, month, &lo, &hi).await?;
+    let meetings = month_meetings(conn, t, contract, committee, month).await?;
     Ok(Draft {
         children: kids.len() as i64,
         families: families.len() as i64,
@@ -196,19 +210,29 @@ pub async fn draft_in(
     })
 }
 
-/// The meetings of the month that concern the contract.
-async fn candidates(
+/// The meetings of `month` that concern the contract: those a report may count.
+pub async fn meetings_of(
+    db: &Db,
+    t: &TenantId,
+    contract: &str,
+    committee: Option<&str>,
+    month: &str,
+) -> AppResult<Vec<LinkedMeeting>> {
+    let mut conn = db.pool.acquire().await?;
+    month_meetings(&mut conn, t, contract, committee, month).await
+}
+
+async fn month_meetings(
     conn: &mut sqlx::AnyConnection,
     t: &TenantId,
     contract: &str,
     committee: Option<&str>,
     month: &str,
-    lo: &str,
-    hi: &str,
 ) -> AppResult<Vec<LinkedMeeting>> {
     let Some(p) = month_period(month) else {
         return Ok(vec![]);
     };
+    let (lo, hi) = p.utc_bounds();
     let (from, to) = (
         format!("{}T00:00", p.from),
         format!("{}T00:00", p.to + chrono::Duration::days(1)),
@@ -232,20 +256,11 @@ async fn candidates(
         .bind(lo)
         .push(" AND c.at < ")
         .bind(hi);
-    staff_filter(&mut q, t, contract);
+    staff(t, contract).staff_filter(&mut q, "c");
     q.push("))) ORDER BY m.starts_at, m.id");
     let rows = q.query().fetch_all(&mut *conn).await?;
     rows.iter()
-        .map(|r| {
-            let kind: String = r.try_get("kind")?;
-            Ok(LinkedMeeting {
-                id: r.try_get("id")?,
-                kind_label: meeting_kind_label(&kind),
-                kind,
-                title: r.try_get("title")?,
-                starts_at: r.try_get("starts_at")?,
-            })
-        })
+        .map(meeting_from_row)
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
 }
@@ -269,16 +284,9 @@ pub async fn linked(
         .bind_list(reports.iter().map(String::as_str))
         .push(") ORDER BY m.starts_at, m.id");
     for r in q.query().fetch_all(&db.pool).await? {
-        let kind: String = r.try_get("kind")?;
         out.entry(r.try_get("report_id")?)
             .or_default()
-            .push(LinkedMeeting {
-                id: r.try_get("id")?,
-                kind_label: meeting_kind_label(&kind),
-                kind,
-                title: r.try_get("title")?,
-                starts_at: r.try_get("starts_at")?,
-            });
+            .push(meeting_from_row(&r)?);
     }
     Ok(out)
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::draft::{draft, linked, meeting_counts, LinkedMeeting};
+use super::draft::{draft, linked, meeting_counts, meetings_of, LinkedMeeting};
 use super::new_id;
 use crate::audit::{self, Entry};
 use crate::auth::{policy, Action, Ctx};
@@ -117,15 +117,14 @@ pub async fn meeting_choices(
     c: &crate::network::store::Contract,
     month: &str,
 ) -> AppResult<Vec<LinkedMeeting>> {
-    Ok(draft(
+    meetings_of(
         db,
         ctx.tenant()?,
         &c.id,
         c.input.committee_id.as_deref(),
         month,
     )
-    .await?
-    .meetings)
+    .await
 }
 
 fn report_from_row(r: &AnyRow) -> AppResult<Report> {
@@ -287,9 +286,7 @@ pub async fn save_report(
     if let Some(ids) = &r.meeting_ids {
         let contract: String = row.try_get("contract_id")?;
         let committee: Option<String> = row.try_get("committee_id")?;
-        let pool = draft(db, &t, &contract, committee.as_deref(), &month)
-            .await?
-            .meetings;
+        let pool = meetings_of(db, &t, &contract, committee.as_deref(), &month).await?;
         let mut seen = std::collections::HashSet::new();
         for id in ids.iter().map(|i| i.trim()).filter(|i| !i.is_empty()) {
             if !pool.iter().any(|m| m.id == id) {
