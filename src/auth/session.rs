@@ -158,17 +158,10 @@ pub async fn authenticate(
     let ctx = super::user::load_ctx(db, &id)
         .await?
         .ok_or_else(|| AppError::Unauthorized(MSG_INVALID.into()))?;
-    let tenant_requires: i64 = match &tenant_id {
-        Some(t) => sqlx::query_scalar("SELECT require_totp FROM tenants WHERE id = $1")
-            .bind(t)
-            .fetch_optional(&db.pool)
-            .await?
-            .unwrap_or(0),
-        None => 0,
-    };
+    let tenant_requires = super::totp::tenant_requires(db, &ctx).await?;
     Ok(SignedIn {
         must_enrol_totp: factor.secret.is_none()
-            && super::totp::required(ctx.role, tenant_requires != 0),
+            && super::totp::required(ctx.role, tenant_requires),
         ctx,
         must_change_password: must_change,
     })
@@ -276,7 +269,7 @@ async fn lookup_uncached(db: &Db, th: &str, idle_minutes: i64) -> AppResult<Look
     // One query for the session and its (active) user.
     let row = sqlx::query(&format!(
         "SELECT s.csrf_token, s.created_at AS session_created_at, s.last_seen_at, s.expires_at, \
-         u.must_change_password, CASE WHEN u.totp_enabled_at IS NULL AND (u.role IN ('tenant_admin', 'system_admin') OR t.require_totp = 1) THEN 1 ELSE 0 END AS must_enrol_totp, \
+         u.must_change_password, CASE WHEN u.totp_enabled_at IS NULL THEN 1 ELSE 0 END AS totp_missing, COALESCE(t.require_totp, 0) AS tenant_requires_totp, \
          (SELECT COUNT(*) FROM account_notices n WHERE n.user_id = u.id AND n.read_at IS NULL) AS unread_notices, {} \
          JOIN sessions s ON s.user_id = u.id WHERE s.token_hash = $1 AND u.disabled_at IS NULL",
         super::user::USER_COLS
@@ -303,7 +296,12 @@ async fn lookup_uncached(db: &Db, th: &str, idle_minutes: i64) -> AppResult<Look
     let ctx = super::user::ctx_from_row(&row)?;
     let csrf: String = row.try_get("csrf_token")?;
     let must_change_password = row.try_get::<i64, _>("must_change_password")? != 0;
-    let must_enrol_totp = row.try_get::<i64, _>("must_enrol_totp")? != 0;
+    // Who needs a second factor is `totp::required`'s rule, here as at sign-in.
+    let must_enrol_totp = row.try_get::<i64, _>("totp_missing")? != 0
+        && super::totp::required(
+            ctx.role,
+            row.try_get::<i64, _>("tenant_requires_totp")? != 0,
+        );
     let unread_notices: i64 = row.try_get("unread_notices")?;
     let mut expires = expires.unwrap_or(now);
     let last_seen = time::from_db(row.try_get::<String, _>("last_seen_at")?.as_str());
