@@ -15,6 +15,14 @@ pub const PW: &str = "bench-Passw0rd-2026";
 /// The second factor the demo enrols for its administrators (tenant_admin, sysadmin).
 pub const TOTP: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 
+/// The `p` quantile of sorted latencies, in milliseconds.
+pub fn pct(sorted: &[std::time::Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1000.0
+}
+
 pub fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
     args.iter()

@@ -11,20 +11,13 @@
 //! this 年度 as sysadmin. yorube keeps no cache of figures: every request reads the
 //! records. Prints the figures; asserts nothing.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::Datelike;
 use yorube::app::{AppState, Config};
 
 mod national;
-use national::{arg, PW};
-
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1000.0
-}
+use national::{arg, pct, PW};
 
 async fn token(client: &reqwest::Client, url: &str, login: &str) -> anyhow::Result<String> {
     let v: serde_json::Value = client

@@ -20,14 +20,7 @@ use std::time::{Duration, Instant};
 use yorube::app::{AppState, Config};
 
 mod national;
-use national::{arg, PW};
-
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1000.0
-}
+use national::{arg, pct, PW};
 
 fn rss_mb() -> f64 {
     let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
