@@ -118,7 +118,7 @@ async fn main() -> anyhow::Result<()> {
         .bytes()
         .await?;
     println!("a record page is {} KB of HTML", sample.len() / 1024);
-    let hits = || Some(db.ext::<yorube::cases::store::RecordCache>().hits());
+    let hits = || Some(db.ext::<yorube::record::RecordCache>().hits());
     let hits0 = hits();
     let cpu0 = cpu_seconds();
     let machine0 = machine_cpu_seconds();

@@ -18,6 +18,7 @@ pub mod demo;
 pub mod error;
 pub mod network;
 pub mod privacy;
+pub mod record;
 pub mod render;
 pub mod reports;
 pub mod services;

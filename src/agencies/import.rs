@@ -396,8 +396,11 @@ pub async fn commit(
             }
         }
     }
-    sqlx::query("UPDATE import_batches SET status = 'committed', payload = '' WHERE id = $1")
-        .bind(batch_id)
+    sqlx::query(
+        "UPDATE import_batches SET status = 'committed', payload = '' WHERE id = $1 AND tenant_id = $2",
+    )
+    .bind(batch_id)
+    .bind(&t)
         .execute(&mut *tx)
         .await?;
     audit::commit(

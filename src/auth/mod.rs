@@ -79,7 +79,7 @@ impl Role {
 /// one out (`Ctx::tenant`): it is made from a signed-in user's own row or from a tenant
 /// the CLI looked up, never from a request's input; store functions on tenant data
 /// take it (through the `Ctx`, or as `&TenantId` in their helpers) and bind it into
-/// every query. `tests/it/tenant_sql.rs` checks that each query on a table with
+/// every query. `tests/it/architecture.rs` checks that each query on a table with
 /// `tenant_id` filters by it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TenantId(String);

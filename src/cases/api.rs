@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use super::store::{
     self, Child, ChildFilter, ChildInput, ChildSummary, Consent, ConsentInput, Consultation,
     ConsultationInput, Due, EcomapNode, Plan, PlanInput, Referral, ReferralDetail, ReferralInput,
-    TimelineItem,
 };
 use crate::web::api::{ApiAuth, ApiError, ApiJson, ApiResult};
 use crate::web::AppState;
@@ -29,7 +28,6 @@ pub fn routes() -> Router<AppState> {
         .route("/children/{id}/consents/{cid}/revoke", post(revoke_consent))
         .route("/children/{id}/referrals", post(create_referral))
         .route("/children/{id}/follow-ups", post(add_follow_up))
-        .route("/children/{id}/timeline", get(timeline))
         .route("/children/{id}/ecomap", get(ecomap).post(add_ecomap))
         .route("/children/{id}/ecomap.svg", get(ecomap_svg))
         .route("/referrals", get(referrals))
@@ -242,32 +240,6 @@ async fn add_follow_up(
 ) -> Result<(StatusCode, Json<IdOut>), ApiError> {
     let fid = store::add_follow_up(&st.db, &a.ctx, &id, &f.kind, &f.due_date, &f.note).await?;
     Ok((StatusCode::CREATED, Json(IdOut { id: fid })))
-}
-
-async fn timeline(
-    State(st): State<AppState>,
-    a: ApiAuth,
-    Path(id): Path<String>,
-) -> ApiResult<Items<TimelineItem>> {
-    store::child_access(
-        &mut *st.db.pool.acquire().await.map_err(AppError::from)?,
-        &a.ctx,
-        &id,
-    )
-    .await?;
-    crate::audit::record(
-        &st.db,
-        crate::audit::Entry::new(
-            &a.ctx,
-            a.ctx.tenant_id.as_deref(),
-            "child.view",
-            "child",
-            &id,
-        )
-        .detail("timeline"),
-    )
-    .await?;
-    Ok(items(store::timeline(&st.db, &a.ctx, &id, 1000).await?))
 }
 
 async fn ecomap(

@@ -52,13 +52,13 @@ async fn years_of(conn: &mut Conn, t: &TenantId) -> AppResult<i64> {
     )
 }
 
-/// Closed cases of a tenant kept past the retention: `$1` the tenant, `$2` the cutoff
+/// Closed cases kept past the retention, after `c.tenant_id = $1 AND `: `$2` the cutoff
 /// (`model::cutoff`). A change after closing counts as the closing (`closed_since`).
-const EXPIRED: &str = "c.tenant_id = $1 AND c.status = 'closed' AND c.closed_at IS NOT NULL \
+const EXPIRED: &str = "c.status = 'closed' AND c.closed_at IS NOT NULL \
      AND c.closed_at < $2 AND c.updated_at < $2";
 
-/// One child: `$1` the tenant, `$2` its id.
-const ONE: &str = "c.tenant_id = $1 AND c.id = $2";
+/// One child, after `c.tenant_id = $1 AND `: `$2` its id.
+const ONE: &str = "c.id = $2";
 
 pub async fn retention(db: &Db, ctx: &Ctx) -> AppResult<Retention> {
     let t = admin(ctx)?;
@@ -70,12 +70,13 @@ pub async fn retention(db: &Db, ctx: &Ctx) -> AppResult<Retention> {
     .bind(t)
     .fetch_one(&mut *conn)
     .await?;
-    let expired: i64 =
-        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM children c WHERE {EXPIRED}"))
-            .bind(t)
-            .bind(model::cutoff(time::now(), years))
-            .fetch_one(&mut *conn)
-            .await?;
+    let expired: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM children c WHERE c.tenant_id = $1 AND {EXPIRED}"
+    ))
+    .bind(t)
+    .bind(model::cutoff(time::now(), years))
+    .fetch_one(&mut *conn)
+    .await?;
     Ok(Retention {
         retention_years: years,
         closed,
@@ -258,7 +259,7 @@ pub struct Removed {
     pub reports_masked: usize,
 }
 
-/// The children matching `pred` (`$1` the tenant, `$2` `arg`): their ids and the names
+/// The children of tenant `$1` matching `pred` (`$2` `arg`): their ids and the names
 /// to mask (the child's name and reading, the family's names).
 async fn targets(
     conn: &mut Conn,
@@ -267,7 +268,7 @@ async fn targets(
     arg: &str,
 ) -> AppResult<(Vec<String>, Vec<String>)> {
     let rows = sqlx::query(&format!(
-        "SELECT c.id, c.name, c.reading FROM children c WHERE {pred} ORDER BY c.id"
+        "SELECT c.id, c.name, c.reading FROM children c WHERE c.tenant_id = $1 AND {pred} ORDER BY c.id"
     ))
     .bind(t)
     .bind(arg)
@@ -283,7 +284,7 @@ async fn targets(
     }
     let family: Vec<String> = sqlx::query_scalar(&format!(
         "SELECT f.name FROM family_members f WHERE f.tenant_id = $1 AND f.child_id IN \
-         (SELECT c.id FROM children c WHERE {pred})"
+         (SELECT c.id FROM children c WHERE c.tenant_id = $1 AND {pred})"
     ))
     .bind(t)
     .bind(arg)
@@ -300,7 +301,7 @@ async fn targets(
 
 /// How many rows of the children matching `pred` the tables of `CHILD_ROWS` hold.
 async fn count_rows(conn: &mut Conn, t: &TenantId, pred: &str, arg: &str) -> AppResult<i64> {
-    let ids = format!("SELECT c.id FROM children c WHERE {pred}");
+    let ids = format!("SELECT c.id FROM children c WHERE c.tenant_id = $1 AND {pred}");
     let terms: Vec<String> = CHILD_ROWS
         .iter()
         .map(|(table, cond)| {

@@ -112,7 +112,7 @@ pub fn date_label(d: NaiveDate) -> String {
 }
 
 /// The child's timeline shows a service use as 「本人（利用）」 or 「きょうだい 妹 はな（予約）」,
-/// from `person_kind relation name status` (cases::store::timeline).
+/// from `person_kind relation name status` (record::timeline).
 pub fn timeline_body(raw: &str) -> String {
     let Some((kind, rest)) = raw.split_once(' ') else {
         return raw.to_string();

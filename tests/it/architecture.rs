@@ -68,19 +68,44 @@ fn code(text: &str) -> String {
 
 /// The capabilities, in the order they may depend on each other: each may use only
 /// those before it (and the shared layers).
-const CAPABILITIES: [&str; 11] = [
-    "tenants",
+const CAPABILITIES: [&str; 12] = [
     "agencies",
+    "tenants",
     "cases",
     "network",
     "conferences",
     "services",
+    "record",
     "surveys",
     "reports",
     "access_log",
     "privacy",
     "demo",
 ];
+
+#[test]
+fn capabilities_depend_one_way() {
+    let mut bad = vec![];
+    for (i, cap) in CAPABILITIES.iter().enumerate() {
+        for (file, text) in sources(&format!("src/{cap}")) {
+            for m in crate_imports(&text) {
+                if let Some(j) = CAPABILITIES.iter().position(|c| *c == m) {
+                    if j > i {
+                        bad.push(format!("{file} ({cap}) imports {m}, which comes after it"));
+                    }
+                }
+                if m == "app" || m == "cli" {
+                    bad.push(format!("{file} imports {m}"));
+                }
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "capabilities must depend one way ({CAPABILITIES:?}):\n{}",
+        bad.join("\n")
+    );
+}
 
 /// The layers under the capabilities, lowest first: they import no capability at all,
 /// and each only those before it.
@@ -367,6 +392,69 @@ fn tables_named(sql: &str, tables: &BTreeSet<String>) -> BTreeSet<String> {
     out
 }
 
+#[test]
+fn every_query_on_tenant_data_filters_by_tenant() {
+    let tables = tenant_tables();
+    assert!(
+        tables.contains("children") && tables.contains("agencies"),
+        "{tables:?}"
+    );
+    let files = sources("src");
+    let consts = sql_constants(&files);
+    assert!(consts.contains_key("CHILD_VISIBLE"), "{:?}", consts.keys());
+    let mut bad = vec![];
+    let mut used = BTreeMap::new();
+    for (file, text) in &files {
+        if file.starts_with("src/demo") {
+            // The demo loader writes whole tenants it has just made.
+            continue;
+        }
+        for (line, lit) in string_literals(before_tests(text)) {
+            let lit = inline_constants(&lit, &consts);
+            let head = lit.trim_start();
+            let is_sql = ["SELECT ", "INSERT ", "UPDATE ", "DELETE ", "WITH "]
+                .iter()
+                .any(|k| head.starts_with(k));
+            if !is_sql {
+                continue;
+            }
+            let named = tables_named(&lit, &tables);
+            if named.is_empty() || lit.contains("tenant_id") {
+                continue;
+            }
+            if let Some(ex) = TENANT_FILTER_EXCEPTIONS
+                .iter()
+                .find(|(f, piece, _)| file == *f && lit.contains(piece))
+            {
+                *used.entry((ex.0, ex.1)).or_insert(0) += 1;
+                continue;
+            }
+            bad.push(format!(
+                "{file}:{line}: {named:?} without tenant_id: {}",
+                lit.split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .chars()
+                    .take(160)
+                    .collect::<String>()
+            ));
+        }
+    }
+    let stale: Vec<_> = TENANT_FILTER_EXCEPTIONS
+        .iter()
+        .filter(|(f, p, _)| !used.contains_key(&(*f, *p)))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "exceptions that match no statement any more: {stale:?}"
+    );
+    assert!(
+        bad.is_empty(),
+        "queries on tenant data that do not filter by tenant_id:\n{}",
+        bad.join("\n")
+    );
+}
+
 /// Statements that touch tenant data without naming `tenant_id`, each with why that is
 /// right. Keyed by file and a piece of the statement's text.
 const TENANT_FILTER_EXCEPTIONS: &[(&str, &str, &str)] = &[
@@ -384,6 +472,31 @@ const TENANT_FILTER_EXCEPTIONS: &[(&str, &str, &str)] = &[
         "src/tenants/mod.rs",
         "UPDATE users SET password_hash",
         "as above: the user was read with get_user first",
+    ),
+    (
+        "src/audit/checkpoint.rs",
+        "SELECT hash FROM audit_log WHERE seq = $1",
+        "the audit chain is one sequence over every tenant; a checkpoint reads its head",
+    ),
+    (
+        "src/auth/account.rs",
+        "FROM users WHERE id = $1 AND disabled_at IS NULL",
+        "the signed-in user's own row: the id comes from their session (Ctx.user_id), never from the request",
+    ),
+    (
+        "src/auth/account.rs",
+        "UPDATE users SET password_hash = $1, must_change_password = 0",
+        "as above: the signed-in user's own password",
+    ),
+    (
+        "src/auth/totp.rs",
+        "FROM users WHERE id = $1",
+        "as above: the signed-in user's own second factor (or the user just verified by password at sign-in)",
+    ),
+    (
+        "src/auth/totp.rs",
+        "UPDATE users SET totp_",
+        "as above",
     ),
     (
         "src/surveys/store.rs",

@@ -586,14 +586,16 @@ async fn ctx_of(app: &TestApp, login: &str) -> yorube::auth::Ctx {
 /// The record page of `id` shows exactly what the separate store functions return.
 async fn assert_record_page_matches(db: &yorube::db::Db, nurse: &yorube::auth::Ctx, id: &str) {
     use yorube::cases::store;
-    let p = store::record_page(db, nurse, id, 200, 120).await.unwrap();
+    let p = yorube::record::record_page(db, nurse, id, 200, 120)
+        .await
+        .unwrap();
     let child = store::get_child(db, nurse, id).await.unwrap();
     assert_eq!(
         serde_json::to_value(&p.child).unwrap(),
         serde_json::to_value(&child).unwrap(),
         "record of {id}"
     );
-    let tl = store::timeline(db, nurse, id, 200).await.unwrap();
+    let tl = yorube::record::timeline(db, nurse, id, 200).await.unwrap();
     assert_eq!(
         serde_json::to_value(&p.timeline).unwrap(),
         serde_json::to_value(&tl).unwrap(),
@@ -639,7 +641,6 @@ async fn assert_record_page_matches(db: &yorube::db::Db, nurse: &yorube::auth::C
 /// The record page reads everything in a few queries; it must show exactly what the
 /// separate store functions return, for every demo child, and audit each view.
 async fn record_page_matches_the_separate_reads(app: TestApp) {
-    use yorube::cases::store;
     let db = &app.db;
     let nurse = ctx_of(&app, "nurse@demo-city").await;
     let ids = child_ids(&app, "demo-city").await;
@@ -656,7 +657,9 @@ async fn record_page_matches_the_separate_reads(app: TestApp) {
     // optional services and case conferences.
     let mut seen = (false, false, false, false, false, false, false);
     for id in &ids {
-        let p = store::record_page(db, &nurse, id, 200, 120).await.unwrap();
+        let p = yorube::record::record_page(db, &nurse, id, 200, 120)
+            .await
+            .unwrap();
         seen.0 |= !p.child.input.family.is_empty();
         seen.1 |= !p.child.consents.is_empty();
         seen.2 |= !p.referrals.is_empty();
@@ -678,7 +681,7 @@ async fn record_page_matches_the_separate_reads(app: TestApp) {
     assert_eq!(views - views_before, 4 * ids.len() as i64);
     // Another tenant's staff: not found, and nothing audited as a view.
     let other = ctx_of(&app, "nurse@demo-pref").await;
-    let err = store::record_page(db, &other, &ids[0], 200, 120)
+    let err = yorube::record::record_page(db, &other, &ids[0], 200, 120)
         .await
         .err()
         .unwrap();
@@ -707,7 +710,7 @@ async fn record_page_cache_follows_every_change(app: TestApp) {
     .fetch_one(&db.pool)
     .await
     .expect("a demo child with a referral, a consent and an optional service");
-    let hits = || db.ext::<yorube::cases::store::RecordCache>().hits();
+    let hits = || db.ext::<yorube::record::RecordCache>().hits();
     assert_record_page_matches(db, &nurse, &id).await;
     let before = hits();
     assert_record_page_matches(db, &nurse, &id).await;
@@ -727,7 +730,9 @@ async fn record_page_cache_follows_every_change(app: TestApp) {
     )
     .await
     .unwrap();
-    let page = store::record_page(db, &nurse, &id, 200, 120).await.unwrap();
+    let page = yorube::record::record_page(db, &nurse, &id, 200, 120)
+        .await
+        .unwrap();
     assert!(page
         .timeline
         .iter()
@@ -788,7 +793,9 @@ async fn record_page_cache_follows_every_change(app: TestApp) {
         assert!(n > 0, "{sql} changed nothing");
         assert_record_page_matches(db, &nurse, &id).await;
     }
-    let page = store::record_page(db, &nurse, &id, 200, 120).await.unwrap();
+    let page = yorube::record::record_page(db, &nurse, &id, 200, 120)
+        .await
+        .unwrap();
     assert!(page.child.input.family.is_empty());
     assert!(page.indicators.is_empty());
     assert!(page
@@ -820,7 +827,7 @@ async fn concurrent_views_are_all_audited_in_one_chain(app: TestApp) {
         let ctx = nurse.clone();
         let id = ids[k % ids.len()].clone();
         tasks.push(tokio::spawn(async move {
-            yorube::cases::store::record_page(&db, &ctx, &id, 50, 60)
+            yorube::record::record_page(&db, &ctx, &id, 50, 60)
                 .await
                 .map(|p| p.child.id)
         }));

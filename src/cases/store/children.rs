@@ -6,14 +6,15 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::columns;
-use super::record::load_child;
+use super::consent::load_consents;
+use super::handover::sort_workers;
 use super::{date_str, new_id, parse_ymd};
 use crate::audit::{self, Entry};
 use crate::auth::{policy, Action, Ctx, Role};
 use crate::cases::access::reader;
 use crate::cases::access::{begin_child_write, child_access, commit_child_write};
 use crate::cases::model;
-use crate::db::Db;
+use crate::db::{Conn, Db};
 use crate::error::{AppResult, FieldError};
 use crate::text::clean;
 use crate::validate::{check_texts, opt_date};
@@ -280,11 +281,11 @@ pub struct Child {
     pub updated_at: String,
 }
 
-pub(super) const CHILD_COLS: &str = "id, name, reading, birth_date, sex, disease_group, disease_name, certificate_number, \
+pub(crate) const CHILD_COLS: &str = "id, name, reading, birth_date, sex, disease_group, disease_name, certificate_number, \
      certificate_from, certificate_to, certified_at_18, school, grade, workplace, medical_care, household_notes, status, \
      version, created_at, updated_at";
 
-pub(super) fn child_input_from_row<'r, R>(r: &'r R) -> ChildInput
+pub(crate) fn child_input_from_row<'r, R>(r: &'r R) -> ChildInput
 where
     R: sqlx::Row,
     &'r str: sqlx::ColumnIndex<R>,
@@ -349,11 +350,14 @@ pub async fn list_children(
     let t = reader(ctx)?;
     let only_assigned = f.mine || ctx.role == Role::Contractor;
     let q = crate::text::search_key(&f.q);
-    let mut where_ = String::from("c.tenant_id = $1");
+    // After `c.tenant_id = $1 AND ` in both statements.
+    let mut where_ = String::new();
     if only_assigned {
-        where_.push_str(" AND EXISTS (SELECT 1 FROM child_workers w WHERE w.child_id = c.id AND w.user_id = $2)");
+        where_.push_str(
+            "EXISTS (SELECT 1 FROM child_workers w WHERE w.child_id = c.id AND w.user_id = $2)",
+        );
     } else {
-        where_.push_str(" AND $2 = $2");
+        where_.push_str("$2 = $2");
     }
     if !q.is_empty() {
         where_
@@ -365,17 +369,20 @@ pub async fn list_children(
     let like_name = format!("%{}%", clean(&f.q));
     let limit = f.limit.unwrap_or(100).clamp(1, 500);
     let offset = f.offset.unwrap_or(0).max(0);
-    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM children c WHERE {where_}"))
-        .bind(t)
-        .bind(&ctx.user_id)
-        .bind(&like_reading)
-        .bind(&like_name)
-        .fetch_one(&db.pool)
-        .await?;
+    let total: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM children c WHERE c.tenant_id = $1 AND {where_}"
+    ))
+    .bind(t)
+    .bind(&ctx.user_id)
+    .bind(&like_reading)
+    .bind(&like_name)
+    .fetch_one(&db.pool)
+    .await?;
     let rows = sqlx::query(&format!(
         "SELECT c.id, c.name, c.reading, c.birth_date, c.disease_group, c.disease_name, c.certificate_to, c.status, \
-         (SELECT u.display_name FROM child_workers w JOIN users u ON u.id = w.user_id WHERE w.child_id = c.id AND w.is_primary = 1 LIMIT 1) AS primary_worker \
-         FROM children c WHERE {where_} ORDER BY c.reading, c.id LIMIT $5 OFFSET $6"
+         (SELECT u.display_name FROM child_workers w JOIN users u ON u.id = w.user_id \
+           WHERE w.child_id = c.id AND w.tenant_id = c.tenant_id AND w.is_primary = 1 LIMIT 1) AS primary_worker \
+         FROM children c WHERE c.tenant_id = $1 AND {where_} ORDER BY c.reading, c.id LIMIT $5 OFFSET $6"
     ))
     .bind(t)
     .bind(&ctx.user_id)
@@ -524,11 +531,12 @@ async fn insert_child(
     now: &str,
 ) -> AppResult<()> {
     let i = &c.input;
-    sqlx::query(&format!(
-        "INSERT INTO children ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'active', 1, $18, $18)",
-        "id, tenant_id, name, reading, birth_date, sex, disease_group, disease_name, certificate_number, certificate_from, \
-         certificate_to, certified_at_18, school, grade, workplace, medical_care, household_notes, status, version, created_at, updated_at"
-    ))
+    sqlx::query(
+        "INSERT INTO children (id, tenant_id, name, reading, birth_date, sex, disease_group, disease_name, \
+         certificate_number, certificate_from, certificate_to, certified_at_18, school, grade, workplace, \
+         medical_care, household_notes, status, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'active', 1, $18, $18)",
+    )
     .bind(id)
     .bind(t)
     .bind(&i.name)
@@ -618,4 +626,65 @@ pub async fn update_child(
     .await?;
     commit_child_write(tx, ctx, &t, "child.update", id, "").await?;
     Ok(())
+}
+
+/// The record of a child whose access has been checked, with family, workers and consents.
+pub(crate) async fn load_child(conn: &mut Conn, t: &str, id: &str) -> AppResult<Child> {
+    let r = sqlx::query(&format!(
+        "SELECT {CHILD_COLS} FROM children WHERE id = $1 AND tenant_id = $2"
+    ))
+    .bind(id)
+    .bind(t)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let mut input = child_input_from_row(&r);
+    let fam = sqlx::query("SELECT relation, name, birth_date, phone, is_guardian, supported, notes FROM family_members WHERE child_id = $1 AND tenant_id = $2 ORDER BY position")
+        .bind(id)
+        .bind(t)
+        .fetch_all(&mut *conn)
+        .await?;
+    input.family = fam
+        .iter()
+        .map(|f| FamilyInput {
+            relation: f.get("relation"),
+            name: f.get("name"),
+            birth_date: f.get::<Option<String>, _>("birth_date").unwrap_or_default(),
+            phone: f.get("phone"),
+            is_guardian: f.get::<i64, _>("is_guardian") != 0,
+            supported: f.get::<i64, _>("supported") != 0,
+            notes: f.get("notes"),
+        })
+        .collect();
+    let mut workers = sqlx::query("SELECT w.user_id, u.display_name, u.role, w.is_primary FROM child_workers w JOIN users u ON u.id = w.user_id WHERE w.child_id = $1 AND w.tenant_id = $2 ORDER BY w.is_primary DESC, u.display_name, w.user_id")
+        .bind(id)
+        .bind(t)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|w| Worker {
+            user_id: w.get("user_id"),
+            name: w.get("display_name"),
+            role: Role::parse(w.get::<String, _>("role").as_str()).map(|r| r.label()).unwrap_or("").to_string(),
+            is_primary: w.get::<i64, _>("is_primary") != 0,
+        })
+        .collect::<Vec<_>>();
+    sort_workers(&mut workers);
+    let consents = load_consents(conn, t, id).await?;
+    let (eligibility, warning) = eligibility_text(&input.birth_date, input.certified_at_18);
+    Ok(Child {
+        id: r.get("id"),
+        age: parse_ymd(&input.birth_date)
+            .map(|b| model::age_on(b, time::today_jst()))
+            .unwrap_or(0),
+        eligibility,
+        eligibility_warning: warning,
+        input,
+        status: r.get("status"),
+        version: r.get("version"),
+        workers,
+        consents,
+        created_at: r.get("created_at"),
+        updated_at: r.get("updated_at"),
+    })
 }

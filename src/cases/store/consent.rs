@@ -55,7 +55,7 @@ pub(crate) async fn load_consents(
 }
 
 /// In force today: not revoked, and today within its period.
-pub(super) fn consent_active(c: &Consent, today: &str) -> bool {
+pub(crate) fn consent_active(c: &Consent, today: &str) -> bool {
     c.revoked_at.is_none()
         && c.valid_from.as_str() <= today
         && c.valid_to.as_deref().is_none_or(|v| v >= today)

@@ -298,7 +298,7 @@ fn due_rows_sqlite(
     Ok(out)
 }
 
-pub(super) fn sort_due(out: &mut [Due]) {
+pub(crate) fn sort_due(out: &mut [Due]) {
     out.sort_by(|a, b| {
         a.due_date
             .cmp(&b.due_date)
@@ -307,9 +307,9 @@ pub(super) fn sort_due(out: &mut [Due]) {
 }
 
 /// The oldest certificate expiry still shown as a renewal to follow up.
-pub(super) const RENEWAL_LOOKBACK_DAYS: i64 = 30;
+pub(crate) const RENEWAL_LOOKBACK_DAYS: i64 = 30;
 
-pub(super) fn follow_up_due(
+pub(crate) fn follow_up_due(
     id: String,
     child_id: String,
     child_name: String,
@@ -330,7 +330,7 @@ pub(super) fn follow_up_due(
     }
 }
 
-pub(super) fn renewal_due(
+pub(crate) fn renewal_due(
     child_id: String,
     child_name: String,
     cert_to: String,
@@ -351,7 +351,7 @@ pub(super) fn renewal_due(
     }
 }
 
-pub(super) fn review_due(
+pub(crate) fn review_due(
     child_id: String,
     child_name: String,
     review_date: String,
@@ -369,7 +369,7 @@ pub(super) fn review_due(
     }
 }
 
-pub(super) fn transition_dues(
+pub(crate) fn transition_dues(
     child_id: String,
     child_name: String,
     birth: &str,

@@ -49,8 +49,9 @@ pub async fn handover(
             "引き継ぐ先は保健師・自立支援員・委託先職員・事業担当者から選んでください。",
         ));
     }
-    let from: Option<String> = sqlx::query_scalar("SELECT u.display_name FROM child_workers w JOIN users u ON u.id = w.user_id WHERE w.child_id = $1 AND w.is_primary = 1")
+    let from: Option<String> = sqlx::query_scalar("SELECT u.display_name FROM child_workers w JOIN users u ON u.id = w.user_id WHERE w.child_id = $1 AND w.tenant_id = $2 AND w.is_primary = 1")
         .bind(child_id)
+        .bind(&t)
         .fetch_optional(&mut *tx)
         .await?;
     let now = time::now_db();
@@ -99,7 +100,7 @@ pub async fn staff(db: &Db, ctx: &Ctx) -> AppResult<Vec<(String, String)>> {
 
 /// Staff for a select: sorted by role, name and id (bytewise on both engines), each as
 /// (user id, "name（role）").
-pub(super) fn staff_options(mut staff: Vec<(String, String, String)>) -> Vec<(String, String)> {
+pub(crate) fn staff_options(mut staff: Vec<(String, String, String)>) -> Vec<(String, String)> {
     staff.sort();
     staff
         .into_iter()
@@ -110,7 +111,7 @@ pub(super) fn staff_options(mut staff: Vec<(String, String, String)>) -> Vec<(St
         .collect()
 }
 
-pub(super) fn sort_workers(w: &mut [Worker]) {
+pub(crate) fn sort_workers(w: &mut [Worker]) {
     w.sort_by(|a, b| {
         b.is_primary
             .cmp(&a.is_primary)

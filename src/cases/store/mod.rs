@@ -2,7 +2,6 @@
 //! contractor assignment) and is audited; partners reach children only through
 //! referrals addressed to their agency and see only items the family consented to.
 
-mod cache;
 mod children;
 pub mod columns;
 mod consent;
@@ -12,11 +11,9 @@ mod follow_up;
 mod handover;
 mod indicator;
 mod plan;
-mod record;
 mod referral;
-mod timeline;
 
-pub use self::cache::RecordCache;
+pub(crate) use self::children::load_child;
 pub use self::children::{
     create_child, eligibility_text, get_child, list_children, possible_duplicates, update_child,
     Child, ChildFilter, ChildInput, ChildSummary, Consent, Created, FamilyInput, Worker,
@@ -31,14 +28,19 @@ pub use self::follow_up::{add_follow_up, child_due, complete_follow_up, due_list
 pub use self::handover::{handover, staff};
 pub use self::indicator::{add_indicator, indicators, Indicator};
 pub use self::plan::{plans, save_plan, Plan, PlanInput};
-pub(crate) use self::record::load_child;
-pub use self::record::{record_page, RecordPage};
+// What the child's record page (crate::record) reads beside the typed readers.
+pub(crate) use self::children::{child_input_from_row, CHILD_COLS};
+pub(crate) use self::consent::consent_active;
+pub(crate) use self::follow_up::{
+    follow_up_due, renewal_due, review_due, sort_due, transition_dues, RENEWAL_LOOKBACK_DAYS,
+};
+pub(crate) use self::handover::{sort_workers, staff_options};
+pub(crate) use self::referral::referral_from;
 pub(crate) use self::referral::shared_record_on;
 pub use self::referral::{
     create_referral, get_referral, list_referrals, transition_referral, Referral, ReferralDetail,
     ReferralEvent, ReferralInput, SharedRecord, REFERRAL_ACCEPT_DAYS,
 };
-pub use self::timeline::{timeline, TimelineItem};
 pub use super::access::{begin_child_write, child_access, commit_child_write};
 
 use chrono::NaiveDate;

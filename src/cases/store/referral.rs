@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
+use super::children::load_child;
 use super::children::Child;
 use super::consent::consented_items;
-use super::record::load_child;
 use super::{new_id, parse_ymd};
 use crate::audit::{self, Entry};
 use crate::auth::{policy, Action, Ctx, Role};
@@ -201,7 +201,7 @@ fn referral_from_row(r: &sqlx::any::AnyRow) -> Referral {
 }
 
 /// A referral from its fields in the order of REFERRAL_COLS.
-pub(super) fn referral_from(f: [String; 14]) -> Referral {
+pub(crate) fn referral_from(f: [String; 14]) -> Referral {
     let [id, child_id, child_name, agency_id, agency_name, purpose, shared_items, message, status, reason, outcome, created_by, created_at, updated_at] =
         f;
     let overdue = status == "sent"

@@ -6,13 +6,11 @@ mod ecomap;
 mod follow_ups;
 mod plan;
 mod referrals;
-mod show;
 
 pub use self::children::FamilySlot;
 pub use self::ecomap::ecomap_svg_for;
 pub use self::plan::{ActionSlot, PlanView};
 pub use self::referrals::EventView;
-pub use self::show::{ConsentView, TimelineView};
 pub use crate::web::form::Opt;
 
 use axum::routing::{get, post};
@@ -26,10 +24,6 @@ use self::ecomap::{
 use self::follow_ups::follow_ups_page;
 use self::plan::{plan_edit, plan_page, plan_print, plan_save};
 use self::referrals::{referral_page, referral_status, referrals_page};
-use self::show::{
-    add_consent, add_consultation, add_follow_up, add_indicator, create_referral, follow_up_done,
-    handover, indicator_svg, revoke_consent, show,
-};
 use super::store;
 use crate::time;
 use crate::web::AppState;
@@ -38,23 +32,14 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/children", get(list).post(create))
         .route("/children/new", get(new_form))
-        .route("/children/{id}", get(show).post(update))
+        .route("/children/{id}", post(update))
         .route("/children/{id}/edit", get(edit_form))
-        .route("/children/{id}/consultations", post(add_consultation))
-        .route("/children/{id}/consents", post(add_consent))
-        .route("/children/{id}/consents/{cid}/revoke", post(revoke_consent))
         .route("/children/{id}/plan", get(plan_page).post(plan_save))
         .route("/children/{id}/plan/edit", get(plan_edit))
         .route("/children/{id}/plan/print", get(plan_print))
-        .route("/children/{id}/referrals", post(create_referral))
-        .route("/children/{id}/follow-ups", post(add_follow_up))
-        .route("/children/{id}/follow-ups/{fid}/done", post(follow_up_done))
-        .route("/children/{id}/handover", post(handover))
         .route("/children/{id}/ecomap", get(ecomap_page).post(ecomap_add))
         .route("/children/{id}/ecomap.svg", get(ecomap_svg))
         .route("/children/{id}/ecomap/{nid}/delete", post(ecomap_remove))
-        .route("/children/{id}/indicators", post(add_indicator))
-        .route("/children/{id}/indicators/{kind}", get(indicator_svg))
         .route("/ecomap/worksheet", get(worksheet_page))
         .route("/ecomap/worksheet.svg", get(worksheet_svg))
         .route("/referrals", get(referrals_page))
@@ -63,7 +48,7 @@ pub fn routes() -> Router<AppState> {
         .route("/follow-ups", get(follow_ups_page))
 }
 
-fn notice(done: Option<&str>) -> Option<String> {
+pub(crate) fn notice(done: Option<&str>) -> Option<String> {
     Some(
         match done? {
             "created" => "登録しました。",
@@ -86,12 +71,12 @@ fn notice(done: Option<&str>) -> Option<String> {
 }
 
 #[derive(Deserialize, Default)]
-struct Done {
-    done: Option<String>,
-    dup: Option<String>,
+pub(crate) struct Done {
+    pub(crate) done: Option<String>,
+    pub(crate) dup: Option<String>,
 }
 
-fn opts(items: &[(&str, &str)], selected: &str) -> Vec<Opt> {
+pub(crate) fn opts(items: &[(&str, &str)], selected: &str) -> Vec<Opt> {
     items
         .iter()
         .map(|(v, l)| Opt {
@@ -102,7 +87,7 @@ fn opts(items: &[(&str, &str)], selected: &str) -> Vec<Opt> {
         .collect()
 }
 
-fn plain_opts(items: &[&str], selected: &[String]) -> Vec<Opt> {
+pub(crate) fn plain_opts(items: &[&str], selected: &[String]) -> Vec<Opt> {
     items
         .iter()
         .map(|v| Opt {
@@ -113,7 +98,7 @@ fn plain_opts(items: &[&str], selected: &[String]) -> Vec<Opt> {
         .collect()
 }
 
-fn wareki(s: &str) -> String {
+pub(crate) fn wareki(s: &str) -> String {
     store::parse_ymd(s)
         .map(time::format_wareki)
         .unwrap_or_default()

@@ -1,29 +1,20 @@
-//! A child's record page: the record and everything it shows, read in one statement, and
-//! `load_child`.
+//! A child's record page: the record and everything it shows, read in one statement.
 
 use std::collections::HashMap;
 
-use sqlx::Row;
-
 use super::cache::RecordCache;
-use super::children::{
-    child_input_from_row, eligibility_text, Child, ChildInput, Consent, FamilyInput, Worker,
-    CHILD_COLS,
-};
-use super::consent::{consent_active, load_consents};
-use super::follow_up::{
-    follow_up_due, renewal_due, review_due, sort_due, transition_dues, Due, RENEWAL_LOOKBACK_DAYS,
-};
-use super::handover::{sort_workers, staff_options};
-use super::indicator::Indicator;
-use super::parse_ymd;
-use super::referral::{referral_from, Referral};
 use super::timeline::{timeline_item, TimelineItem};
 use crate::audit::{self, Entry};
 use crate::auth::{Ctx, Role};
 use crate::cases::access::{reader, CHILD_VISIBLE};
 use crate::cases::model;
-use crate::db::{Conn, Db, Direct};
+use crate::cases::store::{
+    child_input_from_row, consent_active, eligibility_text, follow_up_due, parse_ymd,
+    referral_from, renewal_due, review_due, sort_due, sort_workers, staff_options, transition_dues,
+    Child, ChildInput, Consent, Due, FamilyInput, Indicator, Referral, Worker, CHILD_COLS,
+    RENEWAL_LOOKBACK_DAYS,
+};
+use crate::db::{Db, Direct};
 use crate::error::AppResult;
 use crate::{time, AppError};
 
@@ -529,10 +520,10 @@ impl ChildRow {
 }
 
 /// One row of RECORD_PARTS: its kind, the text columns a..m and the numbers n1..n3.
-pub(super) struct Part {
-    pub(super) kind: String,
-    pub(super) s: [Option<String>; 13],
-    pub(super) n: [Option<i64>; 3],
+pub(crate) struct Part {
+    pub(crate) kind: String,
+    pub(crate) s: [Option<String>; 13],
+    pub(crate) n: [Option<i64>; 3],
 }
 
 impl Part {
@@ -683,63 +674,3 @@ UNION ALL SELECT 'consultation', x.at, x.title, x.body, x.who, NULL, NULL, NULL,
     notes || CASE WHEN participants = '' AND topics = '' THEN '' ELSE '（参加: ' || participants || '／話題: ' || topics || '）' END AS body, \
     worker_name AS who \
     FROM consultations WHERE child_id = $1 AND tenant_id = $2 ORDER BY at DESC, title, body LIMIT $3) x";
-
-pub(crate) async fn load_child(conn: &mut Conn, t: &str, id: &str) -> AppResult<Child> {
-    let r = sqlx::query(&format!(
-        "SELECT {CHILD_COLS} FROM children WHERE id = $1 AND tenant_id = $2"
-    ))
-    .bind(id)
-    .bind(t)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    let mut input = child_input_from_row(&r);
-    let fam = sqlx::query("SELECT relation, name, birth_date, phone, is_guardian, supported, notes FROM family_members WHERE child_id = $1 AND tenant_id = $2 ORDER BY position")
-        .bind(id)
-        .bind(t)
-        .fetch_all(&mut *conn)
-        .await?;
-    input.family = fam
-        .iter()
-        .map(|f| FamilyInput {
-            relation: f.get("relation"),
-            name: f.get("name"),
-            birth_date: f.get::<Option<String>, _>("birth_date").unwrap_or_default(),
-            phone: f.get("phone"),
-            is_guardian: f.get::<i64, _>("is_guardian") != 0,
-            supported: f.get::<i64, _>("supported") != 0,
-            notes: f.get("notes"),
-        })
-        .collect();
-    let mut workers = sqlx::query("SELECT w.user_id, u.display_name, u.role, w.is_primary FROM child_workers w JOIN users u ON u.id = w.user_id WHERE w.child_id = $1 AND w.tenant_id = $2 ORDER BY w.is_primary DESC, u.display_name, w.user_id")
-        .bind(id)
-        .bind(t)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|w| Worker {
-            user_id: w.get("user_id"),
-            name: w.get("display_name"),
-            role: Role::parse(w.get::<String, _>("role").as_str()).map(|r| r.label()).unwrap_or("").to_string(),
-            is_primary: w.get::<i64, _>("is_primary") != 0,
-        })
-        .collect::<Vec<_>>();
-    sort_workers(&mut workers);
-    let consents = load_consents(conn, t, id).await?;
-    let (eligibility, warning) = eligibility_text(&input.birth_date, input.certified_at_18);
-    Ok(Child {
-        id: r.get("id"),
-        age: parse_ymd(&input.birth_date)
-            .map(|b| model::age_on(b, time::today_jst()))
-            .unwrap_or(0),
-        eligibility,
-        eligibility_warning: warning,
-        input,
-        status: r.get("status"),
-        version: r.get("version"),
-        workers,
-        consents,
-        created_at: r.get("created_at"),
-        updated_at: r.get("updated_at"),
-    })
-}

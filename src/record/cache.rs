@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::record::Part;
+use super::store::Part;
 
 /// What the record page read besides the record, for the children viewed most recently.
 /// An entry is used only while both revision counters are what they were when it was

@@ -7,12 +7,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 
-use super::{notice, opts, plain_opts, wareki, Done};
+use super::store::{record_page, RecordPage};
+use super::timeline::TimelineItem;
 use crate::auth::{policy, Action};
 use crate::cases::model;
 use crate::cases::store::{
-    self, Child, ConsentInput, ConsultationInput, Due, Referral, ReferralInput, TimelineItem,
+    self, Child, ConsentInput, ConsultationInput, Due, Referral, ReferralInput,
 };
+use crate::cases::web::{notice, opts, plain_opts, wareki, Done};
 use crate::error::FieldError;
 use crate::web::download::svg;
 use crate::web::form::Opt;
@@ -94,7 +96,7 @@ async fn show_page(
     notice_text: Option<String>,
     errors: Vec<FieldError>,
 ) -> Result<ShowPage, crate::web::pages::PageError> {
-    let store::RecordPage {
+    let RecordPage {
         child: c,
         timeline,
         referrals,
@@ -103,7 +105,7 @@ async fn show_page(
         staff,
         services,
         conferences,
-    } = store::record_page(&st.db, &a.ctx, id, 200, 120)
+    } = record_page(&st.db, &a.ctx, id, 200, 120)
         .await
         .page_err(a)?;
     let can_manage = policy::can(&a.ctx, Action::ManageChildren);
@@ -214,7 +216,7 @@ async fn show_page(
     })
 }
 
-pub(super) async fn show(
+pub(crate) async fn show(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
@@ -242,7 +244,7 @@ fn back(id: &str, done: &str, anchor: &str) -> PageResult {
     Ok(Redirect::to(&format!("/children/{id}?done={done}{anchor}")).into_response())
 }
 
-pub(super) async fn add_consultation(
+pub(crate) async fn add_consultation(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
@@ -269,7 +271,7 @@ pub(super) async fn add_consultation(
     }
 }
 
-pub(super) async fn add_consent(
+pub(crate) async fn add_consent(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
@@ -292,7 +294,7 @@ pub(super) async fn add_consent(
     }
 }
 
-pub(super) async fn revoke_consent(
+pub(crate) async fn revoke_consent(
     State(st): State<AppState>,
     a: Auth,
     Path((id, cid)): Path<(String, String)>,
@@ -306,7 +308,7 @@ pub(super) async fn revoke_consent(
     }
 }
 
-pub(super) async fn create_referral(
+pub(crate) async fn create_referral(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
@@ -326,7 +328,7 @@ pub(super) async fn create_referral(
     }
 }
 
-pub(super) async fn add_follow_up(
+pub(crate) async fn add_follow_up(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
@@ -349,7 +351,7 @@ pub(super) async fn add_follow_up(
     }
 }
 
-pub(super) async fn follow_up_done(
+pub(crate) async fn follow_up_done(
     State(st): State<AppState>,
     a: Auth,
     Path((id, fid)): Path<(String, String)>,
@@ -366,7 +368,7 @@ pub(super) async fn follow_up_done(
     back(&id, "done", "#due")
 }
 
-pub(super) async fn handover(
+pub(crate) async fn handover(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
@@ -380,7 +382,7 @@ pub(super) async fn handover(
     }
 }
 
-pub(super) async fn add_indicator(
+pub(crate) async fn add_indicator(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
@@ -410,7 +412,7 @@ pub(super) async fn add_indicator(
     }
 }
 
-pub(super) async fn indicator_svg(
+pub(crate) async fn indicator_svg(
     State(st): State<AppState>,
     a: Auth,
     Path((id, kind)): Path<(String, String)>,
