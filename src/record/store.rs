@@ -629,7 +629,7 @@ fn record_parts_sqlite(
 /// timeline is put together from these rows (in `record_page`), so that no table is
 /// read twice; only the consultations, by far the most rows, are limited here, to the
 /// newest $3 in the timeline's order ($1 child, $2 tenant, $3 the timeline's limit).
-const RECORD_PAGE_SQL: &str = "\
+pub const RECORD_PAGE_SQL: &str = "\
 SELECT 'family' AS kind, relation AS a, name AS b, birth_date AS c, phone AS d, notes AS e, \
   CAST(NULL AS TEXT) AS f, CAST(NULL AS TEXT) AS g, CAST(NULL AS TEXT) AS h, CAST(NULL AS TEXT) AS i, \
   CAST(NULL AS TEXT) AS j, CAST(NULL AS TEXT) AS k, CAST(NULL AS TEXT) AS l, CAST(NULL AS TEXT) AS m, \

@@ -16,6 +16,7 @@ mod hostile_input;
 mod network;
 mod privacy;
 mod read_audit;
+mod record;
 mod registry_io;
 mod reports;
 mod routes;
