@@ -2,10 +2,10 @@
 //! follow-ups, handover, indicators).
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
 
 use super::store::{record_page, RecordPage};
 use super::timeline::TimelineItem;
@@ -17,8 +17,8 @@ use crate::cases::store::{
 use crate::cases::web::{notice, opts, plain_opts, wareki, Done};
 use crate::error::FieldError;
 use crate::web::download::svg;
+use crate::web::form::Form;
 use crate::web::form::Opt;
-use crate::web::form::{many, one, pairs};
 use crate::web::pages::{render, render_status, Auth, Page, PageResult, WithCtx};
 use crate::web::AppState;
 use crate::{time, AppError};
@@ -234,6 +234,127 @@ pub(crate) async fn show(
     Ok(render(&p))
 }
 
+// ---------------------------------------------------------------- the forms
+
+/// The quick consultation form: what was typed, as strings (the store validates it).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ConsultationForm {
+    date: String,
+    time: String,
+    method: String,
+    kind: String,
+    participants: Vec<String>,
+    topics: Vec<String>,
+    minutes: String,
+    destination: String,
+    notes: String,
+    next_action: String,
+    follow_up_date: String,
+}
+
+impl ConsultationForm {
+    fn input(self) -> ConsultationInput {
+        ConsultationInput {
+            // Minutes that are not a number are left out, as an empty field is.
+            minutes: self.minutes.trim().parse().ok(),
+            date: self.date,
+            time: self.time,
+            method: self.method,
+            kind: self.kind,
+            participants: self.participants,
+            topics: self.topics,
+            destination: self.destination,
+            notes: self.notes,
+            next_action: self.next_action,
+            follow_up_date: self.follow_up_date,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ConsentForm {
+    agency_id: String,
+    purpose: String,
+    items: Vec<String>,
+    valid_from: String,
+    valid_to: String,
+    method: String,
+    given_by: String,
+}
+
+impl ConsentForm {
+    fn input(self) -> ConsentInput {
+        ConsentInput {
+            agency_id: self.agency_id,
+            purpose: self.purpose,
+            items: self.items,
+            valid_from: self.valid_from,
+            valid_to: self.valid_to,
+            method: self.method,
+            given_by: self.given_by,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct RevokeForm {
+    reason: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ReferralForm {
+    agency_id: String,
+    purpose: String,
+    items: Vec<String>,
+    message: String,
+}
+
+impl ReferralForm {
+    fn input(self) -> ReferralInput {
+        ReferralInput {
+            agency_id: self.agency_id,
+            purpose: self.purpose,
+            items: self.items,
+            message: self.message,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct FollowUpForm {
+    kind: String,
+    due_date: String,
+    note: String,
+}
+
+/// 完了にする: `back` is /follow-ups when it was pressed on the follow-up list.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct DoneForm {
+    back: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct HandoverForm {
+    to_user: String,
+    note: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct IndicatorForm {
+    kind: String,
+    period: String,
+    value: String,
+    note: String,
+}
+
 /// A failed action on the record page: the page again, with the messages.
 async fn show_with_errors(st: &AppState, a: &Auth, id: &str, errs: Vec<FieldError>) -> PageResult {
     let p = show_page(st, a, id, None, None, errs).await?;
@@ -248,23 +369,9 @@ pub(crate) async fn add_consultation(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Form(f): Form<ConsultationForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    let input = ConsultationInput {
-        date: one(&p, "date"),
-        time: one(&p, "time"),
-        method: one(&p, "method"),
-        kind: one(&p, "kind"),
-        participants: many(&p, "participants"),
-        topics: many(&p, "topics"),
-        minutes: one(&p, "minutes").trim().parse().ok(),
-        destination: one(&p, "destination"),
-        notes: one(&p, "notes"),
-        next_action: one(&p, "next_action"),
-        follow_up_date: one(&p, "follow_up_date"),
-    };
-    match store::add_consultation(&st.db, &a.ctx, &id, &input).await {
+    match store::add_consultation(&st.db, &a.ctx, &id, &f.input()).await {
         Ok(_) => back(&id, "consultation", "#timeline"),
         Err(AppError::Validation(e)) => show_with_errors(&st, &a, &id, e).await,
         Err(e) => Err(e).page_err(&a),
@@ -275,19 +382,9 @@ pub(crate) async fn add_consent(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Form(f): Form<ConsentForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    let input = ConsentInput {
-        agency_id: one(&p, "agency_id"),
-        purpose: one(&p, "purpose"),
-        items: many(&p, "items"),
-        valid_from: one(&p, "valid_from"),
-        valid_to: one(&p, "valid_to"),
-        method: one(&p, "method"),
-        given_by: one(&p, "given_by"),
-    };
-    match store::add_consent(&st.db, &a.ctx, &id, &input).await {
+    match store::add_consent(&st.db, &a.ctx, &id, &f.input()).await {
         Ok(_) => back(&id, "consent", "#consents"),
         Err(AppError::Validation(e)) => show_with_errors(&st, &a, &id, e).await,
         Err(e) => Err(e).page_err(&a),
@@ -298,10 +395,9 @@ pub(crate) async fn revoke_consent(
     State(st): State<AppState>,
     a: Auth,
     Path((id, cid)): Path<(String, String)>,
-    body: Bytes,
+    Form(f): Form<RevokeForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    match store::revoke_consent(&st.db, &a.ctx, &id, &cid, &one(&p, "reason")).await {
+    match store::revoke_consent(&st.db, &a.ctx, &id, &cid, &f.reason).await {
         Ok(()) => back(&id, "revoked", "#consents"),
         Err(AppError::Validation(e)) => show_with_errors(&st, &a, &id, e).await,
         Err(e) => Err(e).page_err(&a),
@@ -312,16 +408,9 @@ pub(crate) async fn create_referral(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Form(f): Form<ReferralForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    let input = ReferralInput {
-        agency_id: one(&p, "agency_id"),
-        purpose: one(&p, "purpose"),
-        items: many(&p, "items"),
-        message: one(&p, "message"),
-    };
-    match store::create_referral(&st.db, &a.ctx, &id, &input).await {
+    match store::create_referral(&st.db, &a.ctx, &id, &f.input()).await {
         Ok(_) => back(&id, "referral", "#referrals"),
         Err(AppError::Validation(e)) => show_with_errors(&st, &a, &id, e).await,
         Err(e) => Err(e).page_err(&a),
@@ -332,19 +421,9 @@ pub(crate) async fn add_follow_up(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Form(f): Form<FollowUpForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    match store::add_follow_up(
-        &st.db,
-        &a.ctx,
-        &id,
-        &one(&p, "kind"),
-        &one(&p, "due_date"),
-        &one(&p, "note"),
-    )
-    .await
-    {
+    match store::add_follow_up(&st.db, &a.ctx, &id, &f.kind, &f.due_date, &f.note).await {
         Ok(_) => back(&id, "follow_up", "#due"),
         Err(AppError::Validation(e)) => show_with_errors(&st, &a, &id, e).await,
         Err(e) => Err(e).page_err(&a),
@@ -355,14 +434,12 @@ pub(crate) async fn follow_up_done(
     State(st): State<AppState>,
     a: Auth,
     Path((id, fid)): Path<(String, String)>,
-    body: Bytes,
+    Form(f): Form<DoneForm>,
 ) -> PageResult {
-    let p = pairs(&body);
     store::complete_follow_up(&st.db, &a.ctx, &id, &fid)
         .await
         .page_err(&a)?;
-    let to = one(&p, "back");
-    if to == "/follow-ups" {
+    if f.back == "/follow-ups" {
         return Ok(Redirect::to("/follow-ups?done=done").into_response());
     }
     back(&id, "done", "#due")
@@ -372,10 +449,9 @@ pub(crate) async fn handover(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Form(f): Form<HandoverForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    match store::handover(&st.db, &a.ctx, &id, &one(&p, "to_user"), &one(&p, "note")).await {
+    match store::handover(&st.db, &a.ctx, &id, &f.to_user, &f.note).await {
         Ok(()) => back(&id, "handover", ""),
         Err(AppError::Validation(e)) => show_with_errors(&st, &a, &id, e).await,
         Err(e) => Err(e).page_err(&a),
@@ -386,23 +462,11 @@ pub(crate) async fn add_indicator(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Form(f): Form<IndicatorForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    let value: Result<i64, _> = crate::text::nfkc(one(&p, "value").trim()).parse();
+    let value: Result<i64, _> = crate::text::nfkc(f.value.trim()).parse();
     let res = match value {
-        Ok(v) => {
-            store::add_indicator(
-                &st.db,
-                &a.ctx,
-                &id,
-                &one(&p, "kind"),
-                &one(&p, "period"),
-                v,
-                &one(&p, "note"),
-            )
-            .await
-        }
+        Ok(v) => store::add_indicator(&st.db, &a.ctx, &id, &f.kind, &f.period, v, &f.note).await,
         Err(_) => Err(AppError::invalid("value", "値は数字で入力してください。")),
     };
     match res {
