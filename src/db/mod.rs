@@ -12,6 +12,7 @@
 //! This module knows no capability: what higher layers keep per database (the audit's
 //! group commit, the record cache, the search index) lives in `Db::ext`.
 
+pub mod cols;
 pub mod ext;
 pub mod files;
 pub mod postgres;
@@ -27,6 +28,7 @@ use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+pub use cols::Cols;
 pub use sql::{insert_many, Sql, Val};
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;

@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::store::Part;
+use super::parts::Part;
+use crate::db::Cols;
 
 /// What the record page read besides the record, for the children viewed most recently.
 /// An entry is used only while both revision counters are what they were when it was
@@ -76,7 +77,10 @@ impl RecordCache {
         let revs = parts
             .iter()
             .find(|p| p.kind == "revs")
-            .map(|p| (p.n[0].unwrap_or(-1), p.n[1].unwrap_or(-1)))
+            .map(|p| {
+                let rev = |c| p.opt_int(c).ok().flatten().unwrap_or(-1);
+                (rev("child_rev"), rev("tenant_rev"))
+            })
             .unwrap_or((-1, -1));
         let parts = Arc::new(parts);
         self.put(id, revs, limit, parts.clone());

@@ -5,6 +5,7 @@
 
 pub mod api;
 mod cache;
+pub mod parts;
 pub mod store;
 mod timeline;
 mod web;

@@ -3,18 +3,19 @@
 use std::collections::HashMap;
 
 use super::cache::RecordCache;
+use super::parts::{Part, NUMS, RECORD_PAGE_SQL, TEXTS};
 use super::timeline::{timeline_item, TimelineItem};
 use crate::audit::{self, Entry};
 use crate::auth::{Ctx, Role};
 use crate::cases::access::{reader, CHILD_VISIBLE};
 use crate::cases::model;
 use crate::cases::store::{
-    child_input_from_row, consent_active, eligibility_text, follow_up_due, parse_ymd,
-    referral_from, renewal_due, review_due, sort_due, sort_workers, staff_options, transition_dues,
-    Child, ChildInput, Consent, Due, FamilyInput, Indicator, Referral, Worker, CHILD_COLS,
-    RENEWAL_LOOKBACK_DAYS,
+    child_input_from_row, consent_from, eligibility_text, family_from, follow_up_due,
+    indicator_from, parse_ymd, referral_decode, renewal_due, review_due, sort_due, sort_workers,
+    staff_options, transition_dues, worker_from, Child, ChildInput, Due, Indicator, Referral,
+    CHILD_COLS, RENEWAL_LOOKBACK_DAYS,
 };
-use crate::db::{Db, Direct};
+use crate::db::{Cols, Db, Direct};
 use crate::error::AppResult;
 use crate::{time, AppError};
 
@@ -81,7 +82,7 @@ pub async fn record_page(
                     conn.done();
                     return AppResult::Ok(parts);
                 }
-                let rows = sqlx::query(&RECORD_PAGE_SQL_REVS)
+                let rows = sqlx::query(&*RECORD_PAGE_SQL)
                     .bind(id)
                     .bind(&t)
                     .bind(timeline_limit)
@@ -91,7 +92,7 @@ pub async fn record_page(
                 Ok(records.keep(
                     id,
                     timeline_limit,
-                    rows.iter().map(Part::from_row).collect(),
+                    rows.iter().map(Part::from_row).collect::<AppResult<_>>()?,
                 ))
             };
             let (audited, reads) = tokio::join!(audit, reads);
@@ -135,203 +136,153 @@ pub async fn record_page(
     let mut timeline: Vec<[String; 5]> = vec![];
     let (mut agency_of_referral, mut referral_events) = (HashMap::new(), vec![]);
     let child_name = input.name.clone();
-    let text = |p: &Part, c: &str| p.text(c);
     for p in parts.iter() {
-        let n = |c: &str| p.n(c).unwrap_or(0);
         match p.kind.as_str() {
-            "family" => family.push((
-                n("n3"),
-                FamilyInput {
-                    relation: text(p, "a"),
-                    name: text(p, "b"),
-                    birth_date: text(p, "c"),
-                    phone: text(p, "d"),
-                    notes: text(p, "e"),
-                    is_guardian: n("n1") != 0,
-                    supported: n("n2") != 0,
-                },
-            )),
-            "worker" => workers.push(Worker {
-                user_id: text(p, "a"),
-                name: text(p, "b"),
-                role: Role::parse(&text(p, "c"))
-                    .map(|r| r.label())
-                    .unwrap_or("")
-                    .to_string(),
-                is_primary: n("n1") != 0,
-            }),
+            "family" => family.push((p.int("position")?, family_from(p)?)),
+            "worker" => workers.push(worker_from(p)?),
             "consent" => {
-                let mut c = Consent {
-                    id: text(p, "a"),
-                    agency_id: text(p, "b"),
-                    agency_name: text(p, "c"),
-                    purpose: text(p, "d"),
-                    items: model::parse_items(&text(p, "e")),
-                    valid_from: text(p, "f"),
-                    valid_to: p.opt("g"),
-                    method: text(p, "h"),
-                    given_by: text(p, "i"),
-                    recorded_by: text(p, "j"),
-                    revoked_at: p.opt("k"),
-                    revoke_reason: text(p, "l"),
-                    active: false,
-                };
-                c.active = consent_active(&c, &today_s);
+                let c = consent_from(p, &today_s)?;
+                let created = p.text("created_at")?;
                 timeline.push([
-                    text(p, "m"),
+                    created.clone(),
                     "consent".into(),
                     c.agency_name.clone(),
                     c.purpose.clone(),
                     c.recorded_by.clone(),
                 ]);
-                consents.push((text(p, "m"), c));
+                consents.push((created, c));
             }
             "indicator" => {
+                let i = indicator_from(p)?;
                 timeline.push([
-                    text(p, "d"),
+                    p.text("recorded_at")?,
                     "indicator".into(),
-                    format!("{} {}", text(p, "a"), text(p, "b")),
-                    n("n1").to_string(),
-                    text(p, "f"),
+                    format!("{} {}", i.kind, i.period),
+                    i.value.to_string(),
+                    p.text("recorded_by")?,
                 ]);
-                indicators.push((
-                    (text(p, "a"), text(p, "b"), text(p, "c")),
-                    Indicator {
-                        kind: text(p, "a"),
-                        period: text(p, "b"),
-                        value: n("n1"),
-                        note: text(p, "e"),
-                    },
-                ))
+                indicators.push(((i.kind.clone(), i.period.clone(), p.text("id")?), i))
             }
             "follow_up" => {
+                let (fid, kind, due_date, note) = (
+                    p.text("id")?,
+                    p.text("kind")?,
+                    p.text("due_date")?,
+                    p.text("note")?,
+                );
                 timeline.push([
-                    text(p, "e"),
+                    p.text("created_at")?,
                     "follow_up".into(),
-                    text(p, "b"),
-                    format!("{} ({})", text(p, "d"), text(p, "c")),
+                    kind.clone(),
+                    format!("{note} ({due_date})"),
                     String::new(),
                 ]);
-                if p.opt("f").is_none() && text(p, "c") <= until {
-                    follow_ups.push((text(p, "a"), text(p, "b"), text(p, "c"), text(p, "d")))
+                if p.opt_text("done_at")?.is_none() && due_date <= until {
+                    follow_ups.push((fid, kind, due_date, note))
                 }
             }
             "plan" => {
+                let revision = p.int("revision")?;
                 timeline.push([
-                    text(p, "a"),
+                    p.text("created_at")?,
                     "plan".into(),
-                    format!("自立支援計画 第{}版", n("n1")),
-                    text(p, "b"),
-                    text(p, "c"),
+                    format!("自立支援計画 第{revision}版"),
+                    p.text("long_term_goal")?,
+                    p.text("created_by")?,
                 ]);
-                if latest_plan.as_ref().is_none_or(|(rev, _)| n("n1") > *rev) {
-                    latest_plan = Some((n("n1"), p.opt("d")));
+                if latest_plan.as_ref().is_none_or(|(rev, _)| revision > *rev) {
+                    latest_plan = Some((revision, p.opt_text("review_date")?));
                 }
             }
             "referral_event" => referral_events.push([
-                text(p, "a"),
-                text(p, "b"),
-                text(p, "c"),
-                text(p, "d"),
-                text(p, "e"),
+                p.text("referral_id")?,
+                p.text("at")?,
+                p.text("to_status")?,
+                p.text("note")?,
+                p.text("actor")?,
             ]),
-            "handover" => timeline.push([
-                text(p, "a"),
-                "handover".into(),
-                format!("{} → {}", text(p, "b"), text(p, "c")),
-                text(p, "d"),
-                text(p, "b"),
-            ]),
+            "handover" => {
+                let from = p.text("from_user")?;
+                timeline.push([
+                    p.text("at")?,
+                    "handover".into(),
+                    format!("{from} → {}", p.text("to_user")?),
+                    p.text("note")?,
+                    from,
+                ])
+            }
             "consultation" => timeline.push([
-                text(p, "a"),
+                p.text("at")?,
                 "consultation".into(),
-                text(p, "b"),
-                text(p, "c"),
-                text(p, "d"),
+                p.text("title")?,
+                p.text("body")?,
+                p.text("who")?,
             ]),
             "conference" => {
-                if p.opt("d").is_some_and(|at| at <= now) {
-                    let reflected = p
-                        .n("n3")
+                let c = crate::conferences::store::summary_from(p, &now)?;
+                if p.opt_text("starts_utc")?.is_some_and(|at| at <= now) {
+                    let reflected = c
+                        .reflected_revision
                         .map(|r| format!("（結果を自立支援計画 第{r}版に反映）"))
                         .unwrap_or_default();
                     timeline.push([
-                        text(p, "d"),
+                        p.text("starts_utc")?,
                         "conference".into(),
-                        text(p, "b"),
-                        format!("{}{reflected}", text(p, "f")),
-                        text(p, "g"),
+                        c.title.clone(),
+                        format!("{}{reflected}", c.purpose),
+                        p.text("created_by")?,
                     ]);
                 }
-                conferences.push(crate::conferences::store::summary(
-                    text(p, "a"),
-                    id.to_string(),
-                    text(p, "b"),
-                    text(p, "f"),
-                    text(p, "c"),
-                    p.opt("d"),
-                    n("n1"),
-                    text(p, "e"),
-                    n("n2") != 0,
-                    p.n("n3"),
-                    &now,
-                ))
+                conferences.push(c)
             }
-            "staff" => staff.push((text(p, "c"), text(p, "b"), text(p, "a"))),
+            "staff" => staff.push((p.text("role")?, p.text("display_name")?, p.text("id")?)),
             "service" => {
-                // h: "date start end"; j: "person_kind status created_at registered_by"
-                // (no spaces within but in the last).
-                let when = text(p, "h");
+                // when: "date start end"; who: "person_kind status created_at
+                // registered_by" (no spaces within but in the last).
+                let when = p.text("when")?;
                 let mut w = when.splitn(3, ' ').map(str::to_string);
-                let who = text(p, "j");
+                let who = p.text("who")?;
                 let mut k = who.splitn(4, ' ').map(str::to_string);
-                let (date, start, end) = (
-                    w.next().unwrap_or_default(),
-                    w.next().unwrap_or_default(),
-                    w.next().unwrap_or_default(),
-                );
-                let (person_kind, st, created, registered_by) = (
-                    k.next().unwrap_or_default(),
-                    k.next().unwrap_or_default(),
-                    k.next().unwrap_or_default(),
-                    k.next().unwrap_or_default(),
-                );
-                let starts_at = text(p, "m");
+                let next = |i: &mut dyn Iterator<Item = String>| i.next().unwrap_or_default();
+                let (date, start, end) = (next(&mut w), next(&mut w), next(&mut w));
+                let (person_kind, st, created, registered_by) =
+                    (next(&mut k), next(&mut k), next(&mut k), next(&mut k));
+                let (relation, person_name) = (p.text("relation")?, p.text("person_name")?);
+                let starts_at = p.text("starts_at")?;
                 if starts_at <= now {
                     timeline.push([
-                        starts_at,
+                        starts_at.clone(),
                         "service".into(),
-                        format!("{}（{}）", text(p, "d"), text(p, "g")),
-                        format!("{person_kind} {} {} {st}", text(p, "k"), text(p, "l")),
+                        format!("{}（{}）", p.text("service_name")?, p.text("event_title")?),
+                        format!("{person_kind} {relation} {person_name} {st}"),
                         registered_by,
                     ]);
                 }
-                let f = |c: &str| text(p, c);
                 let u = crate::services::store::child_use(
                     [
-                        f("a"),
-                        f("b"),
-                        f("c"),
-                        f("d"),
-                        f("e"),
-                        f("g"),
+                        p.text("id")?,
+                        p.text("event_id")?,
+                        p.text("service_id")?,
+                        p.text("service_name")?,
+                        p.text("service_kind")?,
+                        p.text("event_title")?,
                         date,
                         start,
                         end,
-                        f("i"),
+                        p.text("place")?,
                         person_kind,
-                        f("k"),
-                        f("l"),
+                        relation,
+                        person_name,
                         st,
                     ],
-                    p.opt("f"),
+                    p.opt_text("contractor_name")?,
                     &today_s,
                 );
                 // The order of child_uses: newest event first, then person kind, then
                 // registration.
                 services.push((
                     (
-                        text(p, "m"),
+                        starts_at,
                         u.person_kind.clone(),
                         created,
                         u.participant_id.clone(),
@@ -340,24 +291,9 @@ pub async fn record_page(
                 ));
             }
             "referral" => {
-                let f = |c: &str| text(p, c);
-                agency_of_referral.insert(f("a"), f("c"));
-                referrals.push(referral_from([
-                    f("a"),
-                    id.to_string(),
-                    child_name.clone(),
-                    f("b"),
-                    f("c"),
-                    f("d"),
-                    f("e"),
-                    f("f"),
-                    f("g"),
-                    f("h"),
-                    f("i"),
-                    f("j"),
-                    f("k"),
-                    f("l"),
-                ]))
+                let r = referral_decode(p, id.to_string(), child_name.clone())?;
+                agency_of_referral.insert(r.id.clone(), r.agency_name.clone());
+                referrals.push(r)
             }
             _ => {}
         }
@@ -477,16 +413,6 @@ static CHILD_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     )
 });
 
-/// RECORD_PAGE_SQL and, in the same snapshot, the two revision counters (a row of kind
-/// 'revs': n1 the child's, n2 the tenant's).
-static RECORD_PAGE_SQL_REVS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!(
-        "{RECORD_PAGE_SQL} UNION ALL SELECT 'revs', NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-         NULL, NULL, NULL, NULL, NULL, NULL, (SELECT record_rev FROM children WHERE id = $1), \
-         (SELECT record_rev FROM tenants WHERE id = $2), CAST(NULL AS BIGINT)"
-    )
-});
-
 struct ChildRow {
     input: ChildInput,
     id: String,
@@ -515,41 +441,6 @@ impl ChildRow {
             created_at: r.get("created_at"),
             updated_at: r.get("updated_at"),
             revs: (r.get("record_rev"), r.get("tenant_record_rev")),
-        }
-    }
-}
-
-/// One row of RECORD_PARTS: its kind, the text columns a..m and the numbers n1..n3.
-pub(crate) struct Part {
-    pub(crate) kind: String,
-    pub(crate) s: [Option<String>; 13],
-    pub(crate) n: [Option<i64>; 3],
-}
-
-impl Part {
-    fn col(c: &str) -> usize {
-        (c.as_bytes()[0] - b'a') as usize
-    }
-    fn opt(&self, c: &str) -> Option<String> {
-        self.s[Part::col(c)].clone()
-    }
-    fn text(&self, c: &str) -> String {
-        self.opt(c).unwrap_or_default()
-    }
-    fn n(&self, c: &str) -> Option<i64> {
-        self.n[(c.as_bytes()[1] - b'1') as usize]
-    }
-    fn from_row<'r, R>(r: &'r R) -> Part
-    where
-        R: sqlx::Row,
-        usize: sqlx::ColumnIndex<R>,
-        String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-        i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    {
-        Part {
-            kind: r.get(0),
-            s: std::array::from_fn(|i| r.get::<Option<String>, _>(i + 1)),
-            n: std::array::from_fn(|i| r.get::<Option<i64>, _>(i + 14)),
         }
     }
 }
@@ -598,7 +489,7 @@ fn child_row_sqlite(
     Ok(child)
 }
 
-/// The rest of the record page's reads on SQLite (RECORD_PAGE_SQL_REVS).
+/// The rest of the record page's reads on SQLite (RECORD_PAGE_SQL).
 fn record_parts_sqlite(
     tx: &rusqlite::Transaction,
     id: &str,
@@ -606,71 +497,24 @@ fn record_parts_sqlite(
     timeline_limit: i64,
 ) -> AppResult<Vec<Part>> {
     use crate::db::sqlite::{bind, int, internal, text};
-    let mut stmt = tx.prepare_cached(&RECORD_PAGE_SQL_REVS).map_err(internal)?;
+    let mut stmt = tx.prepare_cached(&*RECORD_PAGE_SQL).map_err(internal)?;
     bind(&mut stmt, &[&id, &t, &timeline_limit])?;
     let mut rows = stmt.raw_query();
     let mut parts = vec![];
     while let Some(r) = rows.next().map_err(internal)? {
-        let mut s: [Option<String>; 13] = Default::default();
+        let mut s: [Option<String>; TEXTS] = Default::default();
         for (i, v) in s.iter_mut().enumerate() {
             *v = text(r, i + 1)?;
+        }
+        let mut n: [Option<i64>; NUMS] = Default::default();
+        for (i, v) in n.iter_mut().enumerate() {
+            *v = int(r, i + 1 + TEXTS)?;
         }
         parts.push(Part {
             kind: text(r, 0)?.unwrap_or_default(),
             s,
-            n: [int(r, 14)?, int(r, 15)?, int(r, 16)?],
+            n,
         });
     }
     Ok(parts)
 }
-
-/// Everything the record page shows besides the record itself, in one statement: one
-/// UNION of rows tagged by `kind` with generic columns (text a..m, numbers n1..n3). The
-/// timeline is put together from these rows (in `record_page`), so that no table is
-/// read twice; only the consultations, by far the most rows, are limited here, to the
-/// newest $3 in the timeline's order ($1 child, $2 tenant, $3 the timeline's limit).
-pub const RECORD_PAGE_SQL: &str = "\
-SELECT 'family' AS kind, relation AS a, name AS b, birth_date AS c, phone AS d, notes AS e, \
-  CAST(NULL AS TEXT) AS f, CAST(NULL AS TEXT) AS g, CAST(NULL AS TEXT) AS h, CAST(NULL AS TEXT) AS i, \
-  CAST(NULL AS TEXT) AS j, CAST(NULL AS TEXT) AS k, CAST(NULL AS TEXT) AS l, CAST(NULL AS TEXT) AS m, \
-  is_guardian AS n1, supported AS n2, position AS n3 \
-  FROM family_members WHERE child_id = $1 AND tenant_id = $2 \
-UNION ALL SELECT 'worker', w.user_id, u.display_name, u.role, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-  w.is_primary, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
-  FROM child_workers w JOIN users u ON u.id = w.user_id WHERE w.child_id = $1 AND w.tenant_id = $2 \
-UNION ALL SELECT 'consent', c.id, c.agency_id, a.name, c.purpose, c.items, c.valid_from, c.valid_to, c.method, c.given_by, \
-  c.recorded_by, c.revoked_at, c.revoke_reason, c.created_at, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
-  FROM consents c JOIN agencies a ON a.id = c.agency_id WHERE c.child_id = $1 AND c.tenant_id = $2 \
-UNION ALL SELECT 'indicator', kind, period, id, recorded_at, note, recorded_by, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-  value, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
-  FROM indicators WHERE child_id = $1 AND tenant_id = $2 \
-UNION ALL SELECT 'follow_up', id, kind, due_date, note, created_at, done_at, NULL, NULL, NULL, NULL, NULL, NULL, NULL, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
-  FROM follow_ups WHERE child_id = $1 AND tenant_id = $2 \
-UNION ALL SELECT 'plan', created_at, long_term_goal, created_by, review_date, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-  revision, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
-  FROM support_plans WHERE child_id = $1 AND tenant_id = $2 \
-UNION ALL SELECT 'staff', id, display_name, role, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
-  FROM users WHERE tenant_id = $2 AND disabled_at IS NULL AND role IN ('nurse', 'support_worker', 'contractor', 'tenant_admin') \
-UNION ALL SELECT 'referral', r.id, r.agency_id, a.name, r.purpose, r.shared_items, r.message, r.status, r.reason, r.outcome, \
-  r.created_by, r.created_at, r.updated_at, NULL, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
-  FROM referrals r JOIN agencies a ON a.id = r.agency_id WHERE r.child_id = $1 AND r.tenant_id = $2 \
-UNION ALL SELECT 'referral_event', e.referral_id, e.at, e.to_status, e.note, e.actor, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
-  FROM referral_events e JOIN referrals r ON r.id = e.referral_id WHERE r.child_id = $1 AND e.tenant_id = $2 \
-UNION ALL SELECT 'handover', at, from_user, to_user, note, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
-  FROM handovers WHERE child_id = $1 AND tenant_id = $2 \
-UNION ALL SELECT 'conference', m.id, m.title, m.starts_at, m.starts_utc, m.place, m.purpose, m.created_by, NULL, NULL, NULL, NULL, NULL, NULL, \
-  m.duration_minutes, m.online, m.reflected_revision \
-  FROM meetings m WHERE m.child_id = $1 AND m.tenant_id = $2 AND m.kind = 'case_conference' \
-UNION ALL SELECT 'service', p.id, p.event_id, e.service_id, s.name, s.kind, c.contractor_name, e.title, \
-  e.date || ' ' || e.start_time || ' ' || e.end_time, e.place, \
-  p.person_kind || ' ' || p.status || ' ' || p.created_at || ' ' || p.registered_by, \
-  p.relation, p.person_name, e.starts_at, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
-  FROM service_participants p JOIN service_events e ON e.id = p.event_id AND e.tenant_id = p.tenant_id \
-  JOIN optional_services s ON s.id = e.service_id AND s.tenant_id = e.tenant_id \
-  LEFT JOIN contracts c ON c.id = s.contract_id AND c.tenant_id = s.tenant_id \
-  WHERE p.child_id = $1 AND p.tenant_id = $2 \
-UNION ALL SELECT 'consultation', x.at, x.title, x.body, x.who, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
-  FROM (SELECT at, method || '・' || kind || '（' || CAST(minutes AS TEXT) || '分）' AS title, \
-    notes || CASE WHEN participants = '' AND topics = '' THEN '' ELSE '（参加: ' || participants || '／話題: ' || topics || '）' END AS body, \
-    worker_name AS who \
-    FROM consultations WHERE child_id = $1 AND tenant_id = $2 ORDER BY at DESC, title, body LIMIT $3) x";

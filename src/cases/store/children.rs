@@ -14,7 +14,7 @@ use crate::auth::{policy, Action, Ctx, Role};
 use crate::cases::access::reader;
 use crate::cases::access::{begin_child_write, child_access, commit_child_write};
 use crate::cases::model;
-use crate::db::{Conn, Db};
+use crate::db::{Cols, Conn, Db};
 use crate::error::{AppResult, FieldError};
 use crate::text::clean;
 use crate::validate::{check_texts, opt_date};
@@ -628,6 +628,35 @@ pub async fn update_child(
     Ok(())
 }
 
+/// A family member from a row with the columns relation, name, birth_date, phone,
+/// is_guardian, supported, notes (load_child, or a 'family' row of the record page's
+/// statement).
+pub(crate) fn family_from(r: &impl Cols) -> AppResult<FamilyInput> {
+    Ok(FamilyInput {
+        relation: r.text("relation")?,
+        name: r.text("name")?,
+        birth_date: r.text("birth_date")?,
+        phone: r.text("phone")?,
+        is_guardian: r.flag("is_guardian")?,
+        supported: r.flag("supported")?,
+        notes: r.text("notes")?,
+    })
+}
+
+/// A worker of the child from a row with the columns user_id, display_name, role,
+/// is_primary.
+pub(crate) fn worker_from(r: &impl Cols) -> AppResult<Worker> {
+    Ok(Worker {
+        user_id: r.text("user_id")?,
+        name: r.text("display_name")?,
+        role: Role::parse(&r.text("role")?)
+            .map(|r| r.label())
+            .unwrap_or("")
+            .to_string(),
+        is_primary: r.flag("is_primary")?,
+    })
+}
+
 /// The record of a child whose access has been checked, with family, workers and consents.
 pub(crate) async fn load_child(conn: &mut Conn, t: &str, id: &str) -> AppResult<Child> {
     let r = sqlx::query(&format!(
@@ -644,31 +673,15 @@ pub(crate) async fn load_child(conn: &mut Conn, t: &str, id: &str) -> AppResult<
         .bind(t)
         .fetch_all(&mut *conn)
         .await?;
-    input.family = fam
-        .iter()
-        .map(|f| FamilyInput {
-            relation: f.get("relation"),
-            name: f.get("name"),
-            birth_date: f.get::<Option<String>, _>("birth_date").unwrap_or_default(),
-            phone: f.get("phone"),
-            is_guardian: f.get::<i64, _>("is_guardian") != 0,
-            supported: f.get::<i64, _>("supported") != 0,
-            notes: f.get("notes"),
-        })
-        .collect();
+    input.family = fam.iter().map(family_from).collect::<AppResult<_>>()?;
     let mut workers = sqlx::query("SELECT w.user_id, u.display_name, u.role, w.is_primary FROM child_workers w JOIN users u ON u.id = w.user_id WHERE w.child_id = $1 AND w.tenant_id = $2 ORDER BY w.is_primary DESC, u.display_name, w.user_id")
         .bind(id)
         .bind(t)
         .fetch_all(&mut *conn)
         .await?
         .iter()
-        .map(|w| Worker {
-            user_id: w.get("user_id"),
-            name: w.get("display_name"),
-            role: Role::parse(w.get::<String, _>("role").as_str()).map(|r| r.label()).unwrap_or("").to_string(),
-            is_primary: w.get::<i64, _>("is_primary") != 0,
-        })
-        .collect::<Vec<_>>();
+        .map(worker_from)
+        .collect::<AppResult<Vec<_>>>()?;
     sort_workers(&mut workers);
     let consents = load_consents(conn, t, id).await?;
     let (eligibility, warning) = eligibility_text(&input.birth_date, input.certified_at_18);

@@ -2,14 +2,13 @@
 //! consented today.
 
 use serde::Deserialize;
-use sqlx::Row;
 
 use super::children::Consent;
 use super::{date_str, new_id};
 use crate::auth::Ctx;
 use crate::cases::access::{begin_child_write, commit_child_write};
 use crate::cases::model;
-use crate::db::{Conn, Db};
+use crate::db::{Cols, Conn, Db};
 use crate::error::{AppResult, FieldError};
 use crate::text::clean;
 use crate::validate::opt_date;
@@ -30,28 +29,29 @@ pub(crate) async fn load_consents(
     .bind(t)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let mut c = Consent {
-                id: r.get("id"),
-                agency_id: r.get("agency_id"),
-                agency_name: r.get("agency_name"),
-                purpose: r.get("purpose"),
-                items: model::parse_items(r.get::<String, _>("items").as_str()),
-                valid_from: r.get("valid_from"),
-                valid_to: r.get("valid_to"),
-                method: r.get("method"),
-                given_by: r.get("given_by"),
-                recorded_by: r.get("recorded_by"),
-                revoked_at: r.get("revoked_at"),
-                revoke_reason: r.get("revoke_reason"),
-                active: false,
-            };
-            c.active = consent_active(&c, &today);
-            c
-        })
-        .collect())
+    rows.iter().map(|r| consent_from(r, &today)).collect()
+}
+
+/// A consent from a row with the columns of load_consents (or a 'consent' row of the
+/// record page's statement), in force or not on `today`.
+pub(crate) fn consent_from(r: &impl Cols, today: &str) -> AppResult<Consent> {
+    let mut c = Consent {
+        id: r.text("id")?,
+        agency_id: r.text("agency_id")?,
+        agency_name: r.text("agency_name")?,
+        purpose: r.text("purpose")?,
+        items: model::parse_items(&r.text("items")?),
+        valid_from: r.text("valid_from")?,
+        valid_to: r.opt_text("valid_to")?,
+        method: r.text("method")?,
+        given_by: r.text("given_by")?,
+        recorded_by: r.text("recorded_by")?,
+        revoked_at: r.opt_text("revoked_at")?,
+        revoke_reason: r.text("revoke_reason")?,
+        active: false,
+    };
+    c.active = consent_active(&c, today);
+    Ok(c)
 }
 
 /// In force today: not revoked, and today within its period.

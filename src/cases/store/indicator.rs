@@ -1,14 +1,13 @@
 //! Indicators recorded for a child: reading and adding them.
 
 use serde::Serialize;
-use sqlx::Row;
 
 use super::new_id;
 use crate::auth::Ctx;
 use crate::cases::access::reader;
 use crate::cases::access::{begin_child_write, child_access, commit_child_write};
 use crate::cases::model;
-use crate::db::Db;
+use crate::db::{Cols, Db};
 use crate::error::{AppResult, FieldError};
 use crate::text::clean;
 use crate::validate::check_texts;
@@ -20,6 +19,17 @@ pub struct Indicator {
     pub period: String,
     pub value: i64,
     pub note: String,
+}
+
+/// An indicator from a row with the columns kind, period, value, note (its list, or an
+/// 'indicator' row of the record page's statement).
+pub(crate) fn indicator_from(r: &impl Cols) -> AppResult<Indicator> {
+    Ok(Indicator {
+        kind: r.text("kind")?,
+        period: r.text("period")?,
+        value: r.int("value")?,
+        note: r.text("note")?,
+    })
 }
 
 pub async fn indicators(db: &Db, ctx: &Ctx, child_id: &str) -> AppResult<Vec<Indicator>> {
@@ -35,17 +45,10 @@ pub async fn indicators(db: &Db, ctx: &Ctx, child_id: &str) -> AppResult<Vec<Ind
     let mut list: Vec<((String, String, String), Indicator)> = rows
         .iter()
         .map(|r| {
-            (
-                (r.get("kind"), r.get("period"), r.get("id")),
-                Indicator {
-                    kind: r.get("kind"),
-                    period: r.get("period"),
-                    value: r.get("value"),
-                    note: r.get("note"),
-                },
-            )
+            let i = indicator_from(r)?;
+            Ok(((i.kind.clone(), i.period.clone(), r.text("id")?), i))
         })
-        .collect();
+        .collect::<AppResult<_>>()?;
     list.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(list.into_iter().map(|(_, i)| i).collect())
 }

@@ -26,16 +26,17 @@ pub use self::ecomap::{
 };
 pub use self::follow_up::{add_follow_up, child_due, complete_follow_up, due_list, Due};
 pub use self::handover::{handover, staff};
+pub(crate) use self::indicator::indicator_from;
 pub use self::indicator::{add_indicator, indicators, Indicator};
 pub use self::plan::{plans, save_plan, Plan, PlanInput};
 // What the child's record page (crate::record) reads beside the typed readers.
-pub(crate) use self::children::{child_input_from_row, CHILD_COLS};
-pub(crate) use self::consent::consent_active;
+pub(crate) use self::children::{child_input_from_row, family_from, worker_from, CHILD_COLS};
+pub(crate) use self::consent::consent_from;
 pub(crate) use self::follow_up::{
     follow_up_due, renewal_due, review_due, sort_due, transition_dues, RENEWAL_LOOKBACK_DAYS,
 };
 pub(crate) use self::handover::{sort_workers, staff_options};
-pub(crate) use self::referral::referral_from;
+pub(crate) use self::referral::referral_decode;
 pub(crate) use self::referral::shared_record_on;
 pub use self::referral::{
     create_referral, get_referral, list_referrals, transition_referral, Referral, ReferralDetail,

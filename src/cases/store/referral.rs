@@ -12,7 +12,7 @@ use crate::audit::{self, Entry};
 use crate::auth::{policy, Action, Ctx, Role};
 use crate::cases::access::{begin_child_write, child_access, commit_child_write};
 use crate::cases::model;
-use crate::db::{Conn, Db};
+use crate::db::{Cols, Conn, Db};
 use crate::error::{AppResult, FieldError};
 use crate::text::clean;
 use crate::validate::check_texts;
@@ -178,55 +178,43 @@ const REFERRAL_COLS: &str = "r.id, r.child_id, c.name AS child_name, r.agency_id
      r.status, r.reason, r.outcome, r.created_by, r.created_at, r.updated_at \
      FROM referrals r JOIN children c ON c.id = r.child_id JOIN agencies a ON a.id = r.agency_id";
 
-fn referral_from_row(r: &sqlx::any::AnyRow) -> Referral {
-    referral_from(
-        [
-            "id",
-            "child_id",
-            "child_name",
-            "agency_id",
-            "agency_name",
-            "purpose",
-            "shared_items",
-            "message",
-            "status",
-            "reason",
-            "outcome",
-            "created_by",
-            "created_at",
-            "updated_at",
-        ]
-        .map(|c| r.get::<String, _>(c)),
-    )
+fn referral_from_row(r: &sqlx::any::AnyRow) -> AppResult<Referral> {
+    referral_decode(r, r.text("child_id")?, r.text("child_name")?)
 }
 
-/// A referral from its fields in the order of REFERRAL_COLS.
-pub(crate) fn referral_from(f: [String; 14]) -> Referral {
-    let [id, child_id, child_name, agency_id, agency_name, purpose, shared_items, message, status, reason, outcome, created_by, created_at, updated_at] =
-        f;
+/// A referral of the child `child_id` from a row with the columns of REFERRAL_COLS but
+/// the child's (its lists, or a 'referral' row of the record page's statement).
+pub(crate) fn referral_decode(
+    r: &impl Cols,
+    child_id: String,
+    child_name: String,
+) -> AppResult<Referral> {
+    let status = r.text("status")?;
+    let created_at = r.text("created_at")?;
+    let updated_at = r.text("updated_at")?;
     let overdue = status == "sent"
         && time::from_db(&created_at)
             .is_some_and(|c| time::now() - c > chrono::Duration::days(REFERRAL_ACCEPT_DAYS));
-    Referral {
-        id,
+    Ok(Referral {
+        id: r.text("id")?,
         child_id,
         child_name,
-        agency_id,
-        agency_name,
-        purpose,
-        shared_items: model::parse_items(&shared_items),
-        message,
+        agency_id: r.text("agency_id")?,
+        agency_name: r.text("agency_name")?,
+        purpose: r.text("purpose")?,
+        shared_items: model::parse_items(&r.text("shared_items")?),
+        message: r.text("message")?,
         status_label: model::referral_status_label(&status).to_string(),
         status,
-        reason,
-        outcome,
-        created_by,
+        reason: r.text("reason")?,
+        outcome: r.text("outcome")?,
+        created_by: r.text("created_by")?,
         created_at,
         updated_label: time::format_datetime(&updated_at),
         updated_at,
         overdue,
         events: vec![],
-    }
+    })
 }
 
 /// Referrals the caller may see: the tenant's (workers; contractors: their children's),
@@ -289,7 +277,10 @@ async fn referrals_on(
         .bind(child_id.unwrap_or(""))
         .fetch_all(&mut *conn)
         .await?;
-    let mut list: Vec<Referral> = rows.iter().map(referral_from_row).collect();
+    let mut list: Vec<Referral> = rows
+        .iter()
+        .map(referral_from_row)
+        .collect::<AppResult<_>>()?;
     if ctx.role == Role::Partner {
         // A partner sees the child's name only when 基本情報 is consented.
         for r in &mut list {
@@ -446,7 +437,7 @@ pub async fn get_referral(db: &Db, ctx: &Ctx, id: &str) -> AppResult<ReferralDet
     .fetch_optional(&db.pool)
     .await?
     .ok_or(AppError::NotFound)?;
-    let mut referral = referral_from_row(&row);
+    let mut referral = referral_from_row(&row)?;
     let mut conn = db.pool.acquire().await?;
     if ctx.role == Role::Partner {
         policy::require(ctx, Action::ReceiveReferrals)?;

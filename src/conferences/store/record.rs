@@ -8,7 +8,7 @@ use sqlx::Row;
 use super::conference_write;
 use super::outcomes::{outcomes_on, Outcome};
 use super::participants::{agency_consent, participants_on, Participant};
-use super::summaries::{summary_from_row, ConferenceSummary, SUMMARY_COLS};
+use super::summaries::{summary_from, ConferenceSummary, SUMMARY_COLS};
 use crate::audit::{self, Entry};
 use crate::auth::{policy, Action, Ctx};
 use crate::cases::access::{child_access, commit_child_write};
@@ -80,7 +80,7 @@ pub async fn get(db: &Db, ctx: &Ctx, id: &str) -> AppResult<Conference> {
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(AppError::NotFound)?;
-    let summary = summary_from_row(&r, &time::now_db())?;
+    let summary = summary_from(&r, &time::now_db())?;
     child_access(&mut conn, ctx, &summary.child_id).await?;
     let child = crate::cases::store::load_child(&mut conn, &t, &summary.child_id).await?;
     let participants = participants_on(&mut conn, &t, id, &child.consents).await?;

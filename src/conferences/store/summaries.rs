@@ -1,14 +1,13 @@
 //! One case conference in a child's list: the summary the list query and the record
-//! page's own UNION both build (`summary`), in the list's order.
+//! page's own statement both decode (`summary_from`), in the list's order.
 
 use serde::Serialize;
-use sqlx::Row;
 
 use super::when_label;
 use crate::audit::{self, Entry};
 use crate::auth::Ctx;
 use crate::cases::access::child_access;
-use crate::db::Db;
+use crate::db::{Cols, Db};
 use crate::error::AppResult;
 use crate::time;
 
@@ -32,35 +31,6 @@ pub struct ConferenceSummary {
     pub upcoming: bool,
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn summary(
-    id: String,
-    child_id: String,
-    title: String,
-    purpose: String,
-    starts_at: String,
-    starts_utc: Option<String>,
-    duration_minutes: i64,
-    place: String,
-    online: bool,
-    reflected_revision: Option<i64>,
-    now: &str,
-) -> ConferenceSummary {
-    ConferenceSummary {
-        when: when_label(&starts_at),
-        upcoming: starts_utc.as_deref().is_some_and(|u| u > now),
-        id,
-        child_id,
-        title,
-        purpose,
-        starts_at,
-        duration_minutes,
-        place,
-        online,
-        reflected_revision,
-    }
-}
-
 /// Newest first, as the list query orders them.
 pub fn sort_summaries(list: &mut [ConferenceSummary]) {
     list.sort_by(|a, b| (&b.starts_at, &b.id).cmp(&(&a.starts_at, &a.id)));
@@ -68,21 +38,23 @@ pub fn sort_summaries(list: &mut [ConferenceSummary]) {
 
 pub(super) const SUMMARY_COLS: &str = "m.id, m.child_id, m.title, m.purpose, m.starts_at, m.starts_utc, m.duration_minutes, m.place, m.online, m.reflected_revision";
 
-pub(super) fn summary_from_row(r: &sqlx::any::AnyRow, now: &str) -> AppResult<ConferenceSummary> {
-    Ok(summary(
-        r.try_get("id")?,
-        r.try_get::<Option<String>, _>("child_id")?
-            .unwrap_or_default(),
-        r.try_get("title")?,
-        r.try_get("purpose")?,
-        r.try_get("starts_at")?,
-        r.try_get("starts_utc")?,
-        r.try_get("duration_minutes")?,
-        r.try_get("place")?,
-        r.try_get::<i64, _>("online")? != 0,
-        r.try_get("reflected_revision")?,
-        now,
-    ))
+/// A conference's summary from a row with the columns of SUMMARY_COLS (the list's
+/// query, or a 'conference' row of the record page's statement).
+pub fn summary_from(r: &impl Cols, now: &str) -> AppResult<ConferenceSummary> {
+    let starts_at = r.text("starts_at")?;
+    Ok(ConferenceSummary {
+        when: when_label(&starts_at),
+        upcoming: r.opt_text("starts_utc")?.is_some_and(|u| u.as_str() > now),
+        id: r.text("id")?,
+        child_id: r.text("child_id")?,
+        title: r.text("title")?,
+        purpose: r.text("purpose")?,
+        starts_at,
+        duration_minutes: r.int("duration_minutes")?,
+        place: r.text("place")?,
+        online: r.flag("online")?,
+        reflected_revision: r.opt_int("reflected_revision")?,
+    })
 }
 
 /// The case conferences of one child, newest first (audited as a read of the record).
@@ -106,7 +78,7 @@ pub async fn list_for_child(
     let now = time::now_db();
     let list = rows
         .iter()
-        .map(|r| summary_from_row(r, &now))
+        .map(|r| summary_from(r, &now))
         .collect::<AppResult<Vec<_>>>()?;
     audit::record(
         db,
