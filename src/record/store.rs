@@ -82,7 +82,7 @@ pub async fn record_page(
                     conn.done();
                     return AppResult::Ok(parts);
                 }
-                let rows = sqlx::query(&*RECORD_PAGE_SQL)
+                let rows = sqlx::query(&RECORD_PAGE_SQL)
                     .bind(id)
                     .bind(&t)
                     .bind(timeline_limit)
@@ -497,7 +497,7 @@ fn record_parts_sqlite(
     timeline_limit: i64,
 ) -> AppResult<Vec<Part>> {
     use crate::db::sqlite::{bind, int, internal, text};
-    let mut stmt = tx.prepare_cached(&*RECORD_PAGE_SQL).map_err(internal)?;
+    let mut stmt = tx.prepare_cached(&RECORD_PAGE_SQL).map_err(internal)?;
     bind(&mut stmt, &[&id, &t, &timeline_limit])?;
     let mut rows = stmt.raw_query();
     let mut parts = vec![];

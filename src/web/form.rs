@@ -6,9 +6,7 @@
 //! again beside the message.
 //!
 //! NUL is refused in both before serde sees it, and by `refuse_nul` for the handlers
-//! that still read their input by hand.
-//!
-//! `pairs`, `one` and `many` read a body by hand; they are being replaced by `Form`.
+//! that take a body some other way (multipart uploads, axum's own `Path`).
 
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -79,6 +77,35 @@ pub fn decode_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
     })
 }
 
+/// The numbered fields of a form's rows (`family_name_0`, `seg_title_3`, `p_name_12` …),
+/// by name: a form struct takes them as `#[serde(flatten)] rows: Rows` beside the fixed
+/// fields it names.
+#[derive(serde::Deserialize, Default, Debug)]
+#[serde(transparent)]
+pub struct Rows(std::collections::BTreeMap<String, String>);
+
+impl Rows {
+    /// `{name}_{i}` as typed, or "".
+    pub fn text(&self, name: &str, i: usize) -> String {
+        self.0
+            .get(&format!("{name}_{i}"))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Whether the check box `{name}_{i}` was ticked.
+    pub fn ticked(&self, name: &str, i: usize) -> bool {
+        self.0
+            .get(&format!("{name}_{i}"))
+            .is_some_and(|v| ticked(v))
+    }
+}
+
+/// Whether a checkbox value is ticked.
+pub fn ticked(v: &str) -> bool {
+    v == "1" || v == "on" || v == "true"
+}
+
 /// A page's query string decoded into `T`.
 pub struct Query<T>(pub T);
 
@@ -138,8 +165,8 @@ fn refuse_nul_in(data: &[u8], what: &str) -> Result<(), AppError> {
 }
 
 /// NUL in the path, the query or an urlencoded body, refused before any handler runs:
-/// the edge for the handlers that still read their input by hand (`pairs`, axum's own
-/// `Form`/`Query`/`Path`). Layered inside the session layer, so the CSRF check comes first.
+/// the edge for the handlers that take their input some other way (axum's own `Path`,
+/// bodies read as bytes). Layered inside the session layer, so the CSRF check comes first.
 async fn nul_refusal(req: Request) -> Result<Request, AppError> {
     if req.uri().path().contains("%00") {
         return Err(AppError::BadRequest(
@@ -179,37 +206,6 @@ pub async fn refuse_nul_api(req: Request, next: Next) -> Response {
         Ok(req) => next.run(req).await,
         Err(e) => super::api::ApiError(e).into_response(),
     }
-}
-
-pub type Pairs = Vec<(String, String)>;
-
-/// The body's (name, value) pairs, read by hand. NUL never reaches here: `refuse_nul`
-/// refused it before the handler ran.
-pub fn pairs(body: &Bytes) -> Pairs {
-    form_urlencoded::parse(body)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-/// The first value of `key`, or "".
-pub fn one(p: &[(String, String)], key: &str) -> String {
-    p.iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
-}
-
-/// Every value of `key` (checkboxes).
-pub fn many(p: &[(String, String)], key: &str) -> Vec<String> {
-    p.iter()
-        .filter(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .collect()
-}
-
-pub fn checked(p: &[(String, String)], key: &str) -> bool {
-    p.iter()
-        .any(|(k, v)| k == key && (v == "1" || v == "on" || v == "true"))
 }
 
 /// One `<option>` of a select list.

@@ -1,18 +1,17 @@
 //! Creating, editing and deleting an agency.
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 
-use super::{all_errors, input_from_form, options, CONTACT_SLOTS};
+use super::{all_errors, options, AgencyForm, CONTACT_SLOTS};
 use crate::agencies::model::{AgencyInput, ContactInput, DISEASE_GROUPS};
 use crate::agencies::store::{self};
 use crate::auth::{policy, Action};
 use crate::error::FieldError;
+use crate::web::form::Form;
 use crate::web::form::Opt;
-use crate::web::form::{one, pairs};
 use crate::web::pages::{render, render_status, Auth, Page, PageResult, WithCtx};
 use crate::web::AppState;
 use crate::AppError;
@@ -111,10 +110,13 @@ pub(super) async fn new_form(State(st): State<AppState>, a: Auth) -> PageResult 
     )))
 }
 
-pub(super) async fn create(State(st): State<AppState>, a: Auth, body: Bytes) -> PageResult {
+pub(super) async fn create(
+    State(st): State<AppState>,
+    a: Auth,
+    Form(f): Form<AgencyForm>,
+) -> PageResult {
     policy::require(&a.ctx, Action::ManageAgencies).page_err(&a)?;
-    let p = pairs(&body);
-    let (input, form_errs) = input_from_form(&p);
+    let (input, form_errs) = f.input();
     let fields = store::fields(&st.db, &a.ctx).await.page_err(&a)?;
     let res = if form_errs.is_empty() {
         store::create(&st.db, &a.ctx, &input).await
@@ -164,12 +166,11 @@ pub(super) async fn update(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Form(f): Form<AgencyForm>,
 ) -> PageResult {
     policy::require(&a.ctx, Action::ManageAgencies).page_err(&a)?;
-    let p = pairs(&body);
-    let (input, form_errs) = input_from_form(&p);
-    let version = one(&p, "version").parse().ok();
+    let version = f.version();
+    let (input, form_errs) = f.input();
     let res = if form_errs.is_empty() {
         store::update(&st.db, &a.ctx, &id, &input, version).await
     } else {

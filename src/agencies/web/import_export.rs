@@ -1,14 +1,13 @@
 //! Importing a registry file (upload, preview, commit) and exporting the registry.
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 
 use crate::agencies::import::{self, Preview};
 use crate::auth::{policy, Action};
-use crate::web::form::{one, pairs};
+use crate::web::form::Form;
 use crate::web::pages::{render, render_status, Auth, Page, PageResult, WithCtx};
 use crate::web::AppState;
 use crate::AppError;
@@ -105,14 +104,20 @@ struct ImportedPage {
     o: import::Outcome,
 }
 
+/// Committing a previewed import: `merge=1` updates the agencies already registered.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct CommitForm {
+    merge: String,
+}
+
 pub(super) async fn import_commit(
     State(st): State<AppState>,
     a: Auth,
     Path(batch): Path<String>,
-    body: Bytes,
+    Form(f): Form<CommitForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    let merge = one(&p, "merge") == "1";
+    let merge = f.merge == "1";
     let outcome = import::commit(&st.db, &a.ctx, &batch, merge, false)
         .await
         .page_err(&a)?;

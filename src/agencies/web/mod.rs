@@ -28,9 +28,10 @@ use self::settings::{settings, settings_save};
 use self::show::{history, mine, show};
 use super::model::{AgencyInput, ContactInput};
 use crate::error::FieldError;
-use crate::web::form::one;
+use crate::web::form::Rows;
 use crate::web::AppState;
 use crate::AppError;
+use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -75,54 +76,81 @@ fn opt_int(s: &str) -> Result<Option<i64>, ()> {
 
 pub const CONTACT_SLOTS: usize = 3;
 
-/// An agency from the edit form. Contacts come as contact_name_N etc.
-fn input_from_form(p: &[(String, String)]) -> (AgencyInput, Vec<FieldError>) {
-    let mut errs = vec![];
-    let mut age = |k: &str| match opt_int(&one(p, k)) {
-        Ok(v) => v,
-        Err(()) => {
-            errs.push(FieldError::new(k, "対象年齢は数字で入力してください。"));
-            None
-        }
-    };
-    let age_min = age("age_min");
-    let age_max = age("age_max");
-    let mut contacts = vec![];
-    for i in 0..20 {
-        let g = |f: &str| one(p, &format!("contact_{f}_{i}"));
-        let c = ContactInput {
-            name: g("name"),
-            department: g("department"),
-            phone: g("phone"),
-            email: g("email"),
-            best_time: g("best_time"),
-        };
-        if !c.is_empty() {
-            contacts.push(c);
-        }
+/// The agency form (new and edit) as typed: the disease groups ticked (`dg`, repeated)
+/// and up to 20 numbered contact rows (`contact_name_0` …).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct AgencyForm {
+    field: String,
+    name: String,
+    reading: String,
+    address: String,
+    overview: String,
+    url: String,
+    is_new: String,
+    services: String,
+    strengths: String,
+    dg: Vec<String>,
+    age_min: String,
+    age_max: String,
+    hours: String,
+    notes: String,
+    /// The version the edit form was opened at (an edit made meanwhile is refused).
+    version: String,
+    #[serde(flatten)]
+    rows: Rows,
+}
+
+impl AgencyForm {
+    pub(super) fn version(&self) -> Option<i64> {
+        self.version.parse().ok()
     }
-    let input = AgencyInput {
-        field: one(p, "field"),
-        name: one(p, "name"),
-        reading: one(p, "reading"),
-        address: one(p, "address"),
-        overview: one(p, "overview"),
-        url: one(p, "url"),
-        is_new: one(p, "is_new") == "1",
-        services: one(p, "services"),
-        strengths: one(p, "strengths"),
-        disease_groups: p
-            .iter()
-            .filter(|(k, _)| k == "dg")
-            .filter_map(|(_, v)| v.parse().ok())
-            .collect(),
-        age_min,
-        age_max,
-        hours: one(p, "hours"),
-        notes: one(p, "notes"),
-        contacts,
-    };
-    (input, errs)
+
+    /// The agency, and the fields that are not what they must be (a non-number age).
+    pub(super) fn input(self) -> (AgencyInput, Vec<FieldError>) {
+        let mut errs = vec![];
+        let mut age = |k: &str, v: &str| match opt_int(v) {
+            Ok(v) => v,
+            Err(()) => {
+                errs.push(FieldError::new(k, "対象年齢は数字で入力してください。"));
+                None
+            }
+        };
+        let age_min = age("age_min", &self.age_min);
+        let age_max = age("age_max", &self.age_max);
+        let mut contacts = vec![];
+        for i in 0..20 {
+            let g = |f: &str| self.rows.text(&format!("contact_{f}"), i);
+            let c = ContactInput {
+                name: g("name"),
+                department: g("department"),
+                phone: g("phone"),
+                email: g("email"),
+                best_time: g("best_time"),
+            };
+            if !c.is_empty() {
+                contacts.push(c);
+            }
+        }
+        let input = AgencyInput {
+            field: self.field,
+            name: self.name,
+            reading: self.reading,
+            address: self.address,
+            overview: self.overview,
+            url: self.url,
+            is_new: self.is_new == "1",
+            services: self.services,
+            strengths: self.strengths,
+            disease_groups: self.dg.iter().filter_map(|v| v.parse().ok()).collect(),
+            age_min,
+            age_max,
+            hours: self.hours,
+            notes: self.notes,
+            contacts,
+        };
+        (input, errs)
+    }
 }
 
 /// Form-level problems (e.g. a non-number age) together with the model's.

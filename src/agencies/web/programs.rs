@@ -1,7 +1,6 @@
 //! Related programs (近接施策): the list, adding one, and linking it to an agency.
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
@@ -10,21 +9,37 @@ use super::list::{notice, ListQuery};
 use crate::agencies::store::{self, Program};
 use crate::auth::{policy, Action};
 use crate::error::FieldError;
-use crate::web::form::{one, pairs};
+use crate::web::form::Form;
 use crate::web::pages::{render, render_status, Auth, Page, PageResult, WithCtx};
 use crate::web::AppState;
 use crate::AppError;
+use serde::Deserialize;
 
 // ---- programs ----
+
+/// Linking a program to an agency.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct LinkForm {
+    program_id: String,
+}
+
+/// A new program, as typed (shown again beside the message when refused).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct ProgramForm {
+    pub name: String,
+    pub overview: String,
+    pub owner: String,
+}
 
 pub(super) async fn program_link(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Form(f): Form<LinkForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    store::link_program(&st.db, &a.ctx, &id, &one(&p, "program_id"), true)
+    store::link_program(&st.db, &a.ctx, &id, &f.program_id, true)
         .await
         .page_err(&a)?;
     Ok(Redirect::to(&format!("/agencies/{id}?done=program#programs")).into_response())
@@ -48,6 +63,7 @@ struct ProgramsPage {
     programs: Vec<Program>,
     can_admin: bool,
     errors: Vec<FieldError>,
+    form: ProgramForm,
 }
 
 pub(super) async fn programs_page(
@@ -62,20 +78,16 @@ pub(super) async fn programs_page(
         programs,
         can_admin: policy::can(&a.ctx, Action::AdministerRegistry),
         errors: vec![],
+        form: ProgramForm::default(),
     }))
 }
 
-pub(super) async fn program_add(State(st): State<AppState>, a: Auth, body: Bytes) -> PageResult {
-    let p = pairs(&body);
-    match store::add_program(
-        &st.db,
-        &a.ctx,
-        &one(&p, "name"),
-        &one(&p, "overview"),
-        &one(&p, "owner"),
-    )
-    .await
-    {
+pub(super) async fn program_add(
+    State(st): State<AppState>,
+    a: Auth,
+    Form(f): Form<ProgramForm>,
+) -> PageResult {
+    match store::add_program(&st.db, &a.ctx, &f.name, &f.overview, &f.owner).await {
         Ok(_) => Ok(Redirect::to("/agencies/programs?done=program").into_response()),
         Err(AppError::Validation(errors)) => {
             let programs = store::programs(&st.db, &a.ctx).await.page_err(&a)?;
@@ -86,6 +98,7 @@ pub(super) async fn program_add(State(st): State<AppState>, a: Auth, body: Bytes
                     programs,
                     can_admin: true,
                     errors,
+                    form: f,
                 },
             ))
         }

@@ -2,22 +2,22 @@
 //! decided.
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 
 use super::edit::ContactSlot;
 use super::list::{notice, ListQuery};
-use super::{input_from_form, CONTACT_SLOTS};
+use super::{AgencyForm, CONTACT_SLOTS};
 use crate::agencies::model::ContactInput;
 use crate::agencies::store::{self, Agency, Proposal, ProposalInput};
 use crate::auth::{policy, Action};
 use crate::error::FieldError;
-use crate::web::form::{one, pairs};
+use crate::web::form::Form;
 use crate::web::pages::{render, render_status, Auth, Page, PageError, PageResult, WithCtx};
 use crate::web::AppState;
 use crate::AppError;
+use serde::Deserialize;
 
 // ---- partners' proposals ----
 
@@ -85,10 +85,9 @@ pub(super) async fn propose_submit(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Form(f): Form<AgencyForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    let (input, _) = input_from_form(&p);
+    let (input, _) = f.input();
     let proposal = ProposalInput {
         overview: input.overview,
         services: input.services,
@@ -130,15 +129,23 @@ pub(super) async fn proposals_page(
     }))
 }
 
+/// The registry admin's decision on a proposal: `decision=approve` or a rejection with
+/// its reason.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct DecisionForm {
+    decision: String,
+    reason: String,
+}
+
 pub(super) async fn proposal_decide(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Form(f): Form<DecisionForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    let approve = one(&p, "decision") == "approve";
-    match store::decide(&st.db, &a.ctx, &id, approve, &one(&p, "reason")).await {
+    let approve = f.decision == "approve";
+    match store::decide(&st.db, &a.ctx, &id, approve, &f.reason).await {
         Ok(()) => Ok(Redirect::to(&format!(
             "/agencies/proposals?done={}",
             if approve { "approved" } else { "rejected" }

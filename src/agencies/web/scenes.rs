@@ -2,7 +2,6 @@
 //! page.
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
@@ -10,32 +9,36 @@ use serde::Deserialize;
 use crate::agencies::search::Query as SearchQuery;
 use crate::agencies::store::{self, Scene, SceneLinkRow};
 use crate::auth::{policy, Action};
+use crate::web::form::Form;
 use crate::web::form::Opt;
-use crate::web::form::{one, pairs};
 use crate::web::pages::{render, Auth, Page, PageResult, WithCtx};
 use crate::web::AppState;
 use crate::AppError;
 
 // ---- scenes ----
 
+/// An agency's part in a scene: from the agency's page (`scene_id`, and `back` to return
+/// to the scene's page) or from the scene's page (`agency_id`).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct SceneLinkForm {
+    scene_id: String,
+    agency_id: String,
+    method: String,
+    content: String,
+    back: String,
+}
+
 pub(super) async fn scene_set(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Form(f): Form<SceneLinkForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    store::set_scene_link(
-        &st.db,
-        &a.ctx,
-        &one(&p, "scene_id"),
-        &id,
-        &one(&p, "method"),
-        &one(&p, "content"),
-    )
-    .await
-    .page_err(&a)?;
-    let back = one(&p, "back");
+    store::set_scene_link(&st.db, &a.ctx, &f.scene_id, &id, &f.method, &f.content)
+        .await
+        .page_err(&a)?;
+    let back = f.back;
     let to = if back.starts_with("/agencies/scenes/") {
         back
     } else {
@@ -48,19 +51,11 @@ pub(super) async fn scene_add(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Form(f): Form<SceneLinkForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    store::set_scene_link(
-        &st.db,
-        &a.ctx,
-        &id,
-        &one(&p, "agency_id"),
-        &one(&p, "method"),
-        &one(&p, "content"),
-    )
-    .await
-    .page_err(&a)?;
+    store::set_scene_link(&st.db, &a.ctx, &id, &f.agency_id, &f.method, &f.content)
+        .await
+        .page_err(&a)?;
     Ok(Redirect::to(&format!("/agencies/scenes/{id}")).into_response())
 }
 

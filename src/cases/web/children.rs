@@ -1,10 +1,11 @@
 //! The children list and the child form: new, create, edit and update.
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
+
+use serde::Deserialize;
 
 use super::opts;
 use crate::agencies::model::DISEASE_GROUPS;
@@ -13,7 +14,7 @@ use crate::cases::model;
 use crate::cases::store::{self, ChildFilter, ChildInput, ChildSummary, FamilyInput};
 use crate::error::FieldError;
 use crate::web::form::Opt;
-use crate::web::form::{checked, one, pairs};
+use crate::web::form::{ticked, Form, Rows};
 use crate::web::pages::{render, render_status, urlencode, Auth, Page, PageResult, WithCtx};
 use crate::web::AppState;
 use crate::AppError;
@@ -112,41 +113,73 @@ fn form_page(
     }
 }
 
-fn child_from_form(p: &[(String, String)]) -> ChildInput {
-    let mut family = vec![];
-    for i in 0..12 {
-        let g = |k: &str| one(p, &format!("family_{k}_{i}"));
-        let f = FamilyInput {
-            relation: g("relation"),
-            name: g("name"),
-            birth_date: g("birth_date"),
-            phone: g("phone"),
-            is_guardian: checked(p, &format!("family_guardian_{i}")),
-            supported: checked(p, &format!("family_supported_{i}")),
-            notes: g("notes"),
-        };
-        if !(f.relation.is_empty() && f.name.is_empty() && f.phone.is_empty() && f.notes.is_empty())
-        {
-            family.push(f);
+/// The child's form (new and edit): what was typed, and up to 12 numbered family rows
+/// (`family_name_0`, `family_guardian_0` …).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct ChildForm {
+    name: String,
+    reading: String,
+    birth_date: String,
+    sex: String,
+    disease_group: String,
+    disease_name: String,
+    certificate_number: String,
+    certificate_from: String,
+    certificate_to: String,
+    certified_at_18: String,
+    school: String,
+    grade: String,
+    workplace: String,
+    medical_care: String,
+    household_notes: String,
+    /// The version the edit form was opened at (an edit made meanwhile is refused).
+    version: String,
+    #[serde(flatten)]
+    rows: Rows,
+}
+
+impl ChildForm {
+    fn input(self) -> ChildInput {
+        let mut family = vec![];
+        for i in 0..12 {
+            let g = |k: &str| self.rows.text(&format!("family_{k}"), i);
+            let f = FamilyInput {
+                relation: g("relation"),
+                name: g("name"),
+                birth_date: g("birth_date"),
+                phone: g("phone"),
+                is_guardian: self.rows.ticked("family_guardian", i),
+                supported: self.rows.ticked("family_supported", i),
+                notes: g("notes"),
+            };
+            if !(f.relation.is_empty()
+                && f.name.is_empty()
+                && f.phone.is_empty()
+                && f.notes.is_empty())
+            {
+                family.push(f);
+            }
         }
-    }
-    ChildInput {
-        name: one(p, "name"),
-        reading: one(p, "reading"),
-        birth_date: one(p, "birth_date"),
-        sex: one(p, "sex"),
-        disease_group: one(p, "disease_group").parse().unwrap_or(0),
-        disease_name: one(p, "disease_name"),
-        certificate_number: one(p, "certificate_number"),
-        certificate_from: one(p, "certificate_from"),
-        certificate_to: one(p, "certificate_to"),
-        certified_at_18: checked(p, "certified_at_18"),
-        school: one(p, "school"),
-        grade: one(p, "grade"),
-        workplace: one(p, "workplace"),
-        medical_care: one(p, "medical_care"),
-        household_notes: one(p, "household_notes"),
-        family,
+        ChildInput {
+            // Not one of the groups: refused by the store.
+            disease_group: self.disease_group.parse().unwrap_or(0),
+            certified_at_18: ticked(&self.certified_at_18),
+            name: self.name,
+            reading: self.reading,
+            birth_date: self.birth_date,
+            sex: self.sex,
+            disease_name: self.disease_name,
+            certificate_number: self.certificate_number,
+            certificate_from: self.certificate_from,
+            certificate_to: self.certificate_to,
+            school: self.school,
+            grade: self.grade,
+            workplace: self.workplace,
+            medical_care: self.medical_care,
+            household_notes: self.household_notes,
+            family,
+        }
     }
 }
 
@@ -163,9 +196,12 @@ pub(super) async fn new_form(a: Auth) -> PageResult {
     )))
 }
 
-pub(super) async fn create(State(st): State<AppState>, a: Auth, body: Bytes) -> PageResult {
-    let p = pairs(&body);
-    let input = child_from_form(&p);
+pub(super) async fn create(
+    State(st): State<AppState>,
+    a: Auth,
+    Form(f): Form<ChildForm>,
+) -> PageResult {
+    let input = f.input();
     match store::create_child(&st.db, &a.ctx, &input).await {
         Ok(c) => {
             let dup = if c.duplicates.is_empty() {
@@ -222,11 +258,10 @@ pub(super) async fn update(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Form(f): Form<ChildForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    let input = child_from_form(&p);
-    let version = one(&p, "version").parse().ok();
+    let version = f.version.parse().ok();
+    let input = f.input();
     match store::update_child(&st.db, &a.ctx, &id, &input, version).await {
         Ok(()) => Ok(Redirect::to(&format!("/children/{id}?done=updated")).into_response()),
         Err(AppError::Validation(errs)) => Ok(render_status(

@@ -2,7 +2,6 @@
 //! worksheet.
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
@@ -12,8 +11,8 @@ use crate::auth::{policy, Action};
 use crate::cases::store::{self, Child, EcomapNode};
 use crate::error::FieldError;
 use crate::web::download::svg;
+use crate::web::form::Form;
 use crate::web::form::Opt;
-use crate::web::form::{one, pairs};
 use crate::web::pages::{render, render_status, Auth, Page, PageResult, WithCtx};
 use crate::web::AppState;
 use crate::AppError;
@@ -81,24 +80,40 @@ pub(super) async fn ecomap_page(
     ecomap_page_inner(&st, &a, &id, notice(d.done.as_deref()), vec![]).await
 }
 
+/// A person or agency added to the 頼れる人マップ.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub(super) struct NodeForm {
+    agency_id: String,
+    agency_name: String,
+    person_name: String,
+    affiliation: String,
+    contact: String,
+    when_to_contact: String,
+    strengths: String,
+    can_do: String,
+    field: String,
+    strength: String,
+}
+
 pub(super) async fn ecomap_add(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Form(f): Form<NodeForm>,
 ) -> PageResult {
-    let p = pairs(&body);
     let n = EcomapNode {
-        agency_id: Some(one(&p, "agency_id")).filter(|s| !s.is_empty()),
-        agency_name: one(&p, "agency_name"),
-        person_name: one(&p, "person_name"),
-        affiliation: one(&p, "affiliation"),
-        contact: one(&p, "contact"),
-        when_to_contact: one(&p, "when_to_contact"),
-        strengths: one(&p, "strengths"),
-        can_do: one(&p, "can_do"),
-        field: one(&p, "field"),
-        strength: one(&p, "strength").parse().unwrap_or(-1),
+        agency_id: Some(f.agency_id).filter(|s| !s.is_empty()),
+        agency_name: f.agency_name,
+        person_name: f.person_name,
+        affiliation: f.affiliation,
+        contact: f.contact,
+        when_to_contact: f.when_to_contact,
+        strengths: f.strengths,
+        can_do: f.can_do,
+        field: f.field,
+        // Not a number: refused by the store as out of range.
+        strength: f.strength.parse().unwrap_or(-1),
         ..Default::default()
     };
     match store::add_ecomap_node(&st.db, &a.ctx, &id, &n).await {

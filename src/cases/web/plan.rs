@@ -1,7 +1,6 @@
 //! Support plan pages: the plan, its print view, and the plan form.
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
@@ -13,7 +12,7 @@ use crate::cases::model::{self, PlanAction};
 use crate::cases::store::{self, Child, Plan, PlanInput};
 use crate::error::FieldError;
 use crate::web::form::Opt;
-use crate::web::form::{one, pairs};
+use crate::web::form::{Form, Rows};
 use crate::web::pages::{render, render_status, Auth, Page, PageResult, WithCtx};
 use crate::web::AppState;
 use crate::{time, AppError};
@@ -177,16 +176,30 @@ pub(super) async fn plan_edit(
     Ok(render(&plan_form(&a, child, p, rev, vec![])))
 }
 
+/// A new revision of the plan: its fields and up to 30 numbered action rows
+/// (`action_description_0` …).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct PlanBody {
+    child_words: String,
+    guardian_words: String,
+    long_term_goal: String,
+    short_term_goals: String,
+    review_date: String,
+    note: String,
+    #[serde(flatten)]
+    rows: Rows,
+}
+
 pub(super) async fn plan_save(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Form(p): Form<PlanBody>,
 ) -> PageResult {
-    let p = pairs(&body);
     let mut actions = vec![];
     for i in 0..30 {
-        let g = |k: &str| one(&p, &format!("action_{k}_{i}"));
+        let g = |k: &str| p.rows.text(&format!("action_{k}"), i);
         let x = PlanAction {
             description: g("description"),
             owner: g("owner"),
@@ -198,13 +211,13 @@ pub(super) async fn plan_save(
         }
     }
     let input = PlanInput {
-        child_words: one(&p, "child_words"),
-        guardian_words: one(&p, "guardian_words"),
-        long_term_goal: one(&p, "long_term_goal"),
-        short_term_goals: one(&p, "short_term_goals"),
-        review_date: one(&p, "review_date"),
+        child_words: p.child_words,
+        guardian_words: p.guardian_words,
+        long_term_goal: p.long_term_goal,
+        short_term_goals: p.short_term_goals,
+        review_date: p.review_date,
         actions,
-        note: one(&p, "note"),
+        note: p.note,
     };
     match store::save_plan(&st.db, &a.ctx, &id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/children/{id}/plan?done=plan")).into_response()),

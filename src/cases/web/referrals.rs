@@ -1,7 +1,6 @@
 //! Referral pages: the list, one referral, and changing its status.
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
@@ -12,8 +11,8 @@ use crate::auth::Role;
 use crate::cases::model;
 use crate::cases::store::{self, Referral, ReferralDetail};
 use crate::error::FieldError;
+use crate::web::form::Form;
 use crate::web::form::Opt;
-use crate::web::form::{one, pairs};
 use crate::web::pages::{render, render_status, Auth, Page, PageResult, WithCtx};
 use crate::web::AppState;
 use crate::{time, AppError};
@@ -168,23 +167,22 @@ pub(super) async fn referral_page(
     referral_page_inner(&st, &a, &id, notice(q.done.as_deref()), vec![]).await
 }
 
+/// A referral's next status, with the reason (お断り) or the outcome (終結).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct StatusForm {
+    status: String,
+    reason: String,
+    outcome: String,
+}
+
 pub(super) async fn referral_status(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Form(f): Form<StatusForm>,
 ) -> PageResult {
-    let p = pairs(&body);
-    match store::transition_referral(
-        &st.db,
-        &a.ctx,
-        &id,
-        &one(&p, "status"),
-        &one(&p, "reason"),
-        &one(&p, "outcome"),
-    )
-    .await
-    {
+    match store::transition_referral(&st.db, &a.ctx, &id, &f.status, &f.reason, &f.outcome).await {
         Ok(()) => Ok(Redirect::to(&format!("/referrals/{id}?done=status")).into_response()),
         Err(AppError::Validation(e)) => referral_page_inner(&st, &a, &id, None, e).await,
         Err(e) => Err(e).page_err(&a),

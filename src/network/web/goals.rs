@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
-use super::{agency_opts, notice, Done, Opt, RowFields};
+use super::{agency_opts, notice, Done, Opt, Rows};
 use crate::auth::{policy, Action};
 use crate::error::FieldError;
 use crate::network::store::{self, AsIs, Goals, GoalsInput, Purpose};
@@ -162,7 +162,7 @@ pub(super) struct GoalsForm {
     hub_people: String,
     note: String,
     #[serde(flatten)]
-    rows: RowFields,
+    rows: Rows,
 }
 
 impl From<GoalsForm> for GoalsInput {

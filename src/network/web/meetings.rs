@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
-use super::{checked, notice, number, stamp, Done, Opt, RowFields};
+use super::{checked, notice, number, stamp, Done, Opt, Rows};
 use crate::auth::{policy, Action};
 use crate::error::FieldError;
 use crate::network::model::{self, Segment};
@@ -31,31 +31,7 @@ pub struct MeetingForm {
     pub place: String,
     pub online: String,
     #[serde(flatten)]
-    pub rows: RowFields,
-}
-
-/// A meeting from a body read by hand (name/value pairs; the first value of a name).
-pub fn meeting_from_form(p: &[(String, String)]) -> (MeetingInput, Vec<FieldError>) {
-    let first = |k: &str| {
-        p.iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    MeetingForm {
-        title: first("title"),
-        date: first("date"),
-        time: first("time"),
-        duration_minutes: first("duration_minutes"),
-        place: first("place"),
-        online: p
-            .iter()
-            .find(|(n, v)| n == "online" && checked(v))
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default(),
-        rows: RowFields::from_pairs(p),
-    }
-    .input()
+    pub rows: Rows,
 }
 
 impl MeetingForm {

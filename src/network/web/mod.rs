@@ -12,7 +12,7 @@ mod hub;
 mod meetings;
 mod trainings;
 
-use std::collections::BTreeMap;
+pub use crate::web::form::Rows;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -22,7 +22,7 @@ use crate::web::pages::{Auth, PageError, WithCtx};
 use crate::web::AppState;
 
 pub use councils::{seg_rows, SegRow};
-pub use meetings::{meeting_from_form, AgendaRow, MeetingForm};
+pub use meetings::{AgendaRow, MeetingForm};
 pub use trainings::training_page;
 
 pub use crate::web::form::Opt;
@@ -94,39 +94,6 @@ pub(crate) fn stamp(s: &str) -> String {
     crate::time::format_local_stamp(s)
 }
 
-/// The numbered fields of a form's rows (`seg_title_0`, `p_name_12`, …), by name: the
-/// rest of a form struct that names its fixed fields (`#[serde(flatten)]`).
-#[derive(Debug, Deserialize, Default)]
-#[serde(transparent)]
-pub struct RowFields(BTreeMap<String, String>);
-
-impl RowFields {
-    /// `{name}_{i}` as typed, or "".
-    pub fn text(&self, name: &str, i: usize) -> String {
-        self.0
-            .get(&format!("{name}_{i}"))
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// Whether the check box `{name}_{i}` was ticked.
-    pub fn checked(&self, name: &str, i: usize) -> bool {
-        self.0
-            .get(&format!("{name}_{i}"))
-            .is_some_and(|v| checked(v))
-    }
-
-    /// Fields from name/value pairs (the first value of each name), for callers that
-    /// still read a body by hand.
-    pub fn from_pairs(p: &[(String, String)]) -> RowFields {
-        let mut m = BTreeMap::new();
-        for (k, v) in p {
-            m.entry(k.clone()).or_insert_with(|| v.clone());
-        }
-        RowFields(m)
-    }
-}
-
 /// A check box's value counts as ticked when it is "1", "on" or "true".
 pub(crate) fn checked(v: &str) -> bool {
     v == "1" || v == "on" || v == "true"
@@ -172,7 +139,7 @@ mod tests {
         title: String,
         scenarios: Vec<String>,
         #[serde(flatten)]
-        rows: RowFields,
+        rows: Rows,
     }
 
     #[test]
@@ -185,7 +152,7 @@ mod tests {
         assert_eq!(f.scenarios, ["school"], "one value of a repeated name");
         assert_eq!(f.rows.text("s_title", 0), "開会");
         assert_eq!(f.rows.text("s_title", 1), "");
-        assert!(f.rows.checked("p_attended", 3) && !f.rows.checked("p_attended", 0));
+        assert!(f.rows.ticked("p_attended", 3) && !f.rows.ticked("p_attended", 0));
         let f: F = serde_html_form::from_str("scenarios=school&scenarios=home").unwrap();
         assert_eq!(f.scenarios, ["school", "home"]);
         let f: F = serde_html_form::from_str("").unwrap();

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{notice, number, RowFields};
+use super::{notice, number, Rows};
 use crate::auth::{policy, Action};
 use crate::error::FieldError;
 use crate::network::model;
@@ -186,7 +186,7 @@ pub(super) struct TrainingForm {
     scenarios: Vec<String>,
     notes: String,
     #[serde(flatten)]
-    rows: RowFields,
+    rows: Rows,
 }
 
 impl From<TrainingForm> for TrainingInput {
@@ -206,7 +206,7 @@ impl From<TrainingForm> for TrainingInput {
                     affiliation: f.rows.text("p_aff", i),
                     field: f.rows.text("p_field", i),
                     group: number(&f.rows.text("p_group", i), 0),
-                    attended: f.rows.checked("p_attended", i),
+                    attended: f.rows.ticked("p_attended", i),
                 })
                 .collect(),
             title: f.title,
