@@ -10,6 +10,7 @@ use crate::auth::{Ctx, Role};
 use crate::cases::access::reader;
 use crate::cases::access::{begin_child_write, commit_child_write};
 use crate::cases::model;
+use crate::db::sql::Sql;
 use crate::db::{Db, Direct};
 use crate::error::{AppResult, FieldError};
 use crate::validate::{check_texts, opt_date};
@@ -133,28 +134,12 @@ async fn due(
     child: Option<&str>,
 ) -> AppResult<Vec<Due>> {
     let t = reader(ctx)?.clone();
-    let one_child = if child.is_some() {
-        " AND c.id = $5"
-    } else {
-        " AND $5 = $5"
-    };
-    let one_follow = if child.is_some() {
-        " AND f.child_id = $5"
-    } else {
-        " AND $5 = $5"
-    };
-    let child_value = child.unwrap_or("");
     let only_assigned = mine || ctx.role == Role::Contractor;
     let today = time::today_jst();
     let until = (today + chrono::Duration::days(days))
         .format("%Y-%m-%d")
         .to_string();
     let today_s = today.format("%Y-%m-%d").to_string();
-    let scope = if only_assigned {
-        "AND EXISTS (SELECT 1 FROM child_workers w WHERE w.child_id = c.id AND w.user_id = $3)"
-    } else {
-        "AND $3 = $3"
-    };
     let lookback = (today - chrono::Duration::days(RENEWAL_LOOKBACK_DAYS))
         .format("%Y-%m-%d")
         .to_string();
@@ -162,50 +147,69 @@ async fn due(
     let lo = (today - chrono::Duration::days(366 * 20 + 5))
         .format("%Y-%m-%d")
         .to_string();
-    let sql_follow_ups = format!(
+    // The caller's own children only (a contractor, or 「自分の担当」), and one child.
+    let narrow = |q: &mut Sql, child_col: &str| {
+        if only_assigned {
+            q.push(" AND EXISTS (SELECT 1 FROM child_workers w WHERE w.child_id = c.id AND w.user_id = ")
+                .bind(&ctx.user_id)
+                .push(")");
+        }
+        if let Some(c) = child {
+            q.push(" AND ").push(child_col).push(" = ").bind(c);
+        }
+    };
+    let mut follow_ups = Sql::new(
         "SELECT f.id, f.child_id, c.name, f.kind, f.due_date, f.note FROM follow_ups f JOIN children c ON c.id = f.child_id \
-         WHERE f.tenant_id = $1 AND f.done_at IS NULL AND f.due_date <= $2 AND $4 = $4 {scope}{one_follow} ORDER BY f.due_date, f.id"
+         WHERE f.tenant_id = ",
     );
+    follow_ups
+        .bind(&t)
+        .push(" AND f.done_at IS NULL AND f.due_date <= ")
+        .bind(&until);
+    narrow(&mut follow_ups, "f.child_id");
+    follow_ups.push(" ORDER BY f.due_date, f.id");
     // Certificate renewals (the 水戸市 practice: meet the family at renewal).
-    let sql_renewals = format!(
-        "SELECT c.id, c.name, c.certificate_to FROM children c WHERE c.tenant_id = $1 AND c.status = 'active' \
-         AND c.certificate_to IS NOT NULL AND c.certificate_to <= $2 AND c.certificate_to >= $4 {scope}{one_child}"
-    );
+    let mut renewals =
+        Sql::new("SELECT c.id, c.name, c.certificate_to FROM children c WHERE c.tenant_id = ");
+    renewals
+        .bind(&t)
+        .push(" AND c.status = 'active' AND c.certificate_to IS NOT NULL AND c.certificate_to <= ")
+        .bind(&until)
+        .push(" AND c.certificate_to >= ")
+        .bind(lookback);
+    narrow(&mut renewals, "c.id");
     // Plan reviews: the latest revision's review date.
-    let sql_reviews = format!(
+    let mut reviews = Sql::new(
         "SELECT c.id, c.name, p.review_date FROM support_plans p JOIN children c ON c.id = p.child_id \
-         WHERE p.tenant_id = $1 AND c.status = 'active' AND p.review_date IS NOT NULL AND p.review_date <= $2 \
-         AND p.revision = (SELECT MAX(p2.revision) FROM support_plans p2 WHERE p2.child_id = p.child_id) AND $4 = $4 {scope}{one_child}"
+         WHERE p.tenant_id = ",
     );
-    let sql_births = format!(
-        "SELECT c.id, c.name, c.birth_date FROM children c WHERE c.tenant_id = $1 AND c.status = 'active' AND c.birth_date >= $2 AND $4 = $4 {scope}{one_child}"
-    );
-    let zero = DueParam::Int(0);
-    let queries = [
-        (sql_follow_ups.as_str(), until.as_str(), zero.clone()),
-        (
-            sql_renewals.as_str(),
-            until.as_str(),
-            DueParam::Text(lookback),
-        ),
-        (sql_reviews.as_str(), until.as_str(), zero.clone()),
-        (sql_births.as_str(), lo.as_str(), zero),
-    ];
+    reviews
+        .bind(&t)
+        .push(" AND c.status = 'active' AND p.review_date IS NOT NULL AND p.review_date <= ")
+        .bind(&until)
+        .push(" AND p.revision = (SELECT MAX(p2.revision) FROM support_plans p2 WHERE p2.child_id = p.child_id)");
+    narrow(&mut reviews, "c.id");
+    let mut births =
+        Sql::new("SELECT c.id, c.name, c.birth_date FROM children c WHERE c.tenant_id = ");
+    births
+        .bind(&t)
+        .push(" AND c.status = 'active' AND c.birth_date >= ")
+        .bind(lo);
+    narrow(&mut births, "c.id");
+    let queries = [follow_ups, renewals, reviews, births];
     let [follow_ups, renewals, reviews, births] = match &db.direct {
         // SQLite: the four in one read transaction on a read-only connection, without
         // handing each row over from sqlx's worker thread.
         Direct::Sqlite(readers) => readers.read(|tx| {
             let mut out: [Vec<Vec<String>>; 4] = Default::default();
-            for (rows, (sql, second, fourth)) in out.iter_mut().zip(&queries) {
-                *rows = due_rows_sqlite(tx, sql, [&t, second, &ctx.user_id], fourth, child_value)?;
+            for (rows, q) in out.iter_mut().zip(&queries) {
+                *rows = due_rows_sqlite(tx, q)?;
             }
             Ok(out)
         })?,
         // PostgreSQL: the four at once, each on its own pooled connection.
         Direct::Postgres(_) => {
-            let [q1, q2, q3, q4] = queries.map(|(sql, second, fourth)| {
-                due_rows(db, sql, [&t, second, &ctx.user_id], fourth, child_value)
-            });
+            let [q1, q2, q3, q4] = queries.each_ref().map(|q| due_rows(db, q));
             let (a, b, c, d) = tokio::try_join!(q1, q2, q3, q4)?;
             [a, b, c, d]
         }
@@ -239,53 +243,29 @@ fn columns<const N: usize>(r: Vec<String>) -> [String; N] {
     std::array::from_fn(|_| it.next().unwrap_or_default())
 }
 
-/// The fourth parameter of the follow-up list's reads.
-#[derive(Clone)]
-enum DueParam {
-    Int(i64),
-    Text(String),
-}
-
-/// One of the follow-up list's reads, as rows of text ($1 tenant, $2 date, $3 user,
-/// $4 `fourth`, $5 child or '').
-async fn due_rows(
-    db: &Db,
-    sql: &str,
-    [t, second, user]: [&str; 3],
-    fourth: DueParam,
-    child: &str,
-) -> AppResult<Vec<Vec<String>>> {
-    let q = sqlx::query(sql).bind(t).bind(second).bind(user);
-    let q = match fourth {
-        DueParam::Int(n) => q.bind(n),
-        DueParam::Text(s) => q.bind(s),
-    };
-    let rows = q.bind(child).fetch_all(&db.pool).await?;
-    Ok(rows
-        .iter()
+/// One of the follow-up list's reads, as rows of text.
+async fn due_rows(db: &Db, q: &Sql) -> AppResult<Vec<Vec<String>>> {
+    let rows = q.query().fetch_all(&db.pool).await?;
+    rows.iter()
         .map(|r| {
             (0..r.len())
-                .map(|i| r.get::<Option<String>, _>(i).unwrap_or_default())
+                .map(|i| Ok(r.try_get::<Option<String>, _>(i)?.unwrap_or_default()))
                 .collect()
         })
-        .collect())
+        .collect()
 }
 
 /// `due_rows` on one of SQLite's read-only connections (db::sqlite).
-fn due_rows_sqlite(
-    tx: &rusqlite::Transaction,
-    sql: &str,
-    [t, second, user]: [&str; 3],
-    fourth: &DueParam,
-    child: &str,
-) -> AppResult<Vec<Vec<String>>> {
+fn due_rows_sqlite(tx: &rusqlite::Transaction, q: &Sql) -> AppResult<Vec<Vec<String>>> {
     use crate::db::sqlite::{bind, internal, text};
-    let mut stmt = tx.prepare_cached(sql).map_err(internal)?;
+    let mut stmt = tx.prepare_cached(q.text()).map_err(internal)?;
     let width = stmt.column_count();
-    match fourth {
-        DueParam::Int(n) => bind(&mut stmt, &[&t, &second, &user, n, &child])?,
-        DueParam::Text(s) => bind(&mut stmt, &[&t, &second, &user, s, &child])?,
-    }
+    let params: Vec<&dyn rusqlite::ToSql> = q
+        .params()
+        .iter()
+        .map(|v| v as &dyn rusqlite::ToSql)
+        .collect();
+    bind(&mut stmt, &params)?;
     let mut rows = stmt.raw_query();
     let mut out = vec![];
     while let Some(r) = rows.next().map_err(internal)? {
