@@ -4,10 +4,10 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::store::LogEntry;
-use crate::web::api::{ApiAuth, ApiResult};
+use crate::web::api::{ApiAuth, ApiResult, Items};
 use crate::web::pages::{render, Auth, Page, PageResult, WithCtx};
 use crate::web::AppState;
 
@@ -84,20 +84,14 @@ async fn audit_page(State(st): State<AppState>, a: Auth, Query(c): Query<Cursor>
     }))
 }
 
-#[derive(Serialize)]
-struct Items {
-    items: Vec<LogEntry>,
-    next_cursor: Option<String>,
-}
-
 async fn api_audit(
     State(st): State<AppState>,
     a: ApiAuth,
     Query(c): Query<Cursor>,
-) -> ApiResult<Items> {
+) -> ApiResult<Items<LogEntry>> {
     let items = super::store::list(&st.db, &a.ctx, parse_cursor(&c), PAGE_SIZE).await?;
     let next_cursor = (items.len() as i64 == PAGE_SIZE)
         .then(|| items.last().map(|e| e.seq.to_string()))
         .flatten();
-    Ok(Json(Items { items, next_cursor }))
+    Ok(Json(Items::page(items, next_cursor)))
 }

@@ -13,7 +13,7 @@ use super::model::AgencyInput;
 use super::search::{Query as SearchQuery, Summary};
 use super::store::{self, Agency, Scene, SceneLinkRow};
 use crate::auth::{policy, Action};
-use crate::web::api::{ApiAuth, ApiError, ApiJson, ApiResult};
+use crate::web::api::{ApiAuth, ApiError, ApiJson, ApiResult, Items};
 use crate::web::AppState;
 use crate::AppError;
 
@@ -178,26 +178,20 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize)]
-struct Items<T> {
-    items: Vec<T>,
-    next_cursor: Option<String>,
-}
-
 async fn fields(State(st): State<AppState>, a: ApiAuth) -> ApiResult<Items<String>> {
     policy::require(&a.ctx, Action::ViewAgencies)?;
-    Ok(Json(Items {
-        items: store::fields(&st.db, &a.ctx).await?,
-        next_cursor: None,
-    }))
+    Ok(Json(Items::page(
+        store::fields(&st.db, &a.ctx).await?,
+        None,
+    )))
 }
 
 async fn scenes(State(st): State<AppState>, a: ApiAuth) -> ApiResult<Items<Scene>> {
     policy::require(&a.ctx, Action::ViewAgencies)?;
-    Ok(Json(Items {
-        items: store::scenes(&st.db, &a.ctx).await?,
-        next_cursor: None,
-    }))
+    Ok(Json(Items::page(
+        store::scenes(&st.db, &a.ctx).await?,
+        None,
+    )))
 }
 
 async fn scene_links(
@@ -209,10 +203,10 @@ async fn scene_links(
     if !scenes.iter().any(|s| s.id == id) {
         return Err(AppError::NotFound.into());
     }
-    Ok(Json(Items {
-        items: store::matrix(&st.db, &a.ctx, Some(&id)).await?,
-        next_cursor: None,
-    }))
+    Ok(Json(Items::page(
+        store::matrix(&st.db, &a.ctx, Some(&id)).await?,
+        None,
+    )))
 }
 
 #[derive(Deserialize)]

@@ -11,7 +11,7 @@ use super::store::{
     self, Child, ChildFilter, ChildInput, ChildSummary, Consent, ConsentInput, Consultation,
     ConsultationInput, Due, EcomapNode, Plan, PlanInput, Referral, ReferralDetail, ReferralInput,
 };
-use crate::web::api::{ApiAuth, ApiError, ApiJson, ApiResult};
+use crate::web::api::{ApiAuth, ApiError, ApiJson, ApiResult, Items};
 use crate::web::AppState;
 use crate::AppError;
 
@@ -36,20 +36,8 @@ pub fn routes() -> Router<AppState> {
         .route("/follow-ups", get(follow_ups))
 }
 
-#[derive(Serialize)]
-struct Items<T> {
-    items: Vec<T>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    total: Option<i64>,
-    next_cursor: Option<String>,
-}
-
 fn items<T>(items: Vec<T>) -> Json<Items<T>> {
-    Json(Items {
-        items,
-        total: None,
-        next_cursor: None,
-    })
+    Json(Items::page(items, None))
 }
 
 async fn list(
@@ -60,11 +48,11 @@ async fn list(
     let offset = f.offset.unwrap_or(0);
     let (list, total) = store::list_children(&st.db, &a.ctx, &f).await?;
     let next = offset + list.len() as i64;
-    Ok(Json(Items {
-        next_cursor: (next < total).then(|| next.to_string()),
-        total: Some(total),
-        items: list,
-    }))
+    Ok(Json(Items::counted(
+        list,
+        total,
+        (next < total).then(|| next.to_string()),
+    )))
 }
 
 #[derive(Serialize)]

@@ -10,7 +10,7 @@ use super::store::{
     self, Conference, ConferenceInput, ConferenceRecord, ConferenceSummary, OutcomeInput,
     ParticipantInput, Reflected,
 };
-use crate::web::api::{ApiAuth, ApiError, ApiJson, ApiResult};
+use crate::web::api::{ApiAuth, ApiError, ApiJson, ApiResult, Items};
 use crate::web::AppState;
 use crate::AppError;
 
@@ -29,12 +29,6 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Serialize)]
-struct Items<T> {
-    items: Vec<T>,
-    next_cursor: Option<String>,
-}
-
-#[derive(Serialize)]
 struct IdOut {
     id: String,
 }
@@ -49,10 +43,10 @@ async fn list(
     a: ApiAuth,
     Path(id): Path<String>,
 ) -> ApiResult<Items<ConferenceSummary>> {
-    Ok(Json(Items {
-        items: store::list_for_child(&st.db, &a.ctx, &id).await?,
-        next_cursor: None,
-    }))
+    Ok(Json(Items::page(
+        store::list_for_child(&st.db, &a.ctx, &id).await?,
+        None,
+    )))
 }
 
 /// Plans a conference; `agenda` left out is the case-conference template; the

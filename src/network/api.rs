@@ -12,7 +12,7 @@ use super::store::{
     GoalsInput, Meeting, MeetingInput, MeetingRecord, MeetingSummary, MemberInput, Training,
     TrainingInput,
 };
-use crate::web::api::{ApiAuth, ApiError, ApiJson, ApiResult};
+use crate::web::api::{ApiAuth, ApiError, ApiJson, ApiResult, Items};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -33,17 +33,8 @@ pub fn routes() -> Router<AppState> {
     // The contracts' monthly reports are reports::api.
 }
 
-#[derive(Serialize)]
-struct Items<T> {
-    items: Vec<T>,
-    next_cursor: Option<String>,
-}
-
 fn items<T>(items: Vec<T>) -> Json<Items<T>> {
-    Json(Items {
-        items,
-        next_cursor: None,
-    })
+    Json(Items::page(items, None))
 }
 
 #[derive(Serialize)]

@@ -3,22 +3,15 @@
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Serialize;
 
 use super::timeline::{timeline as read_timeline, TimelineItem};
 use crate::cases::store;
-use crate::web::api::{ApiAuth, ApiResult};
+use crate::web::api::{ApiAuth, ApiResult, Items};
 use crate::web::AppState;
 use crate::AppError;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/children/{id}/timeline", get(timeline))
-}
-
-#[derive(Serialize)]
-struct Items<T> {
-    items: Vec<T>,
-    next_cursor: Option<String>,
 }
 
 async fn timeline(
@@ -44,8 +37,8 @@ async fn timeline(
         .detail("timeline"),
     )
     .await?;
-    Ok(Json(Items {
-        items: read_timeline(&st.db, &a.ctx, &id, 1000).await?,
-        next_cursor: None,
-    }))
+    Ok(Json(Items::page(
+        read_timeline(&st.db, &a.ctx, &id, 1000).await?,
+        None,
+    )))
 }

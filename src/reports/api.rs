@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::store::{self, Report, ReportInput};
-use crate::web::api::{ApiAuth, ApiError, ApiJson, ApiResult};
+use crate::web::api::{ApiAuth, ApiError, ApiJson, ApiResult, Items};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -17,12 +17,6 @@ pub fn routes() -> Router<AppState> {
         .route("/contracts/{id}/reports", get(reports).post(draft_report))
         .route("/reports/{id}", patch(save_report))
         .route("/reports/{id}/decision", post(decide_report))
-}
-
-#[derive(Serialize)]
-struct Items<T> {
-    items: Vec<T>,
-    next_cursor: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -35,10 +29,10 @@ async fn reports(
     a: ApiAuth,
     Path(id): Path<String>,
 ) -> ApiResult<Items<Report>> {
-    Ok(Json(Items {
-        items: store::reports(&st.db, &a.ctx, &id).await?,
-        next_cursor: None,
-    }))
+    Ok(Json(Items::page(
+        store::reports(&st.db, &a.ctx, &id).await?,
+        None,
+    )))
 }
 
 #[derive(Deserialize)]

@@ -10,7 +10,7 @@ use super::store::{
     self, ChildUse, Event, EventDetail, EventInput, Participant, RegisterInput, Service,
     ServiceInput, ServicePatch,
 };
-use crate::web::api::{ApiAuth, ApiError, ApiJson, ApiResult};
+use crate::web::api::{ApiAuth, ApiError, ApiJson, ApiResult, Items};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -30,17 +30,8 @@ pub fn routes() -> Router<AppState> {
         .route("/children/{id}/services", get(child_uses))
 }
 
-#[derive(Serialize)]
-struct Items<T> {
-    items: Vec<T>,
-    next_cursor: Option<String>,
-}
-
 fn items<T>(items: Vec<T>) -> Json<Items<T>> {
-    Json(Items {
-        items,
-        next_cursor: None,
-    })
+    Json(Items::page(items, None))
 }
 
 #[derive(Serialize)]

@@ -6,12 +6,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::{NewTenant, NewUser, Tenant, TenantKind, User};
 use crate::auth::{policy, Action, Role};
 use crate::error::FieldError;
-use crate::web::api::{ApiAuth, ApiError, ApiJson, ApiResult};
+use crate::web::api::{ApiAuth, ApiError, ApiJson, ApiResult, Items};
 use crate::web::pages::{render, render_status, Auth, Page, PageResult, WithCtx};
 use crate::web::AppState;
 use crate::AppError;
@@ -314,17 +314,11 @@ async fn tenants_create(
 
 // ---- API ----
 
-#[derive(Serialize)]
-struct Items<T> {
-    items: Vec<T>,
-    next_cursor: Option<String>,
-}
-
 async fn api_users(State(st): State<AppState>, a: ApiAuth) -> ApiResult<Items<User>> {
-    Ok(Json(Items {
-        items: super::list_users(&st.db, &a.ctx).await?,
-        next_cursor: None,
-    }))
+    Ok(Json(Items::page(
+        super::list_users(&st.db, &a.ctx).await?,
+        None,
+    )))
 }
 
 async fn api_user(
@@ -365,10 +359,10 @@ async fn api_user_create(
 }
 
 async fn api_tenants(State(st): State<AppState>, a: ApiAuth) -> ApiResult<Items<Tenant>> {
-    Ok(Json(Items {
-        items: super::list_tenants(&st.db, &a.ctx).await?,
-        next_cursor: None,
-    }))
+    Ok(Json(Items::page(
+        super::list_tenants(&st.db, &a.ctx).await?,
+        None,
+    )))
 }
 
 async fn api_tenant(

@@ -24,6 +24,36 @@ pub fn routes() -> Router<AppState> {
 /// An error as `application/problem+json`.
 pub struct ApiError(pub AppError);
 
+/// A list response: `{"items": […], "next_cursor": …}` (`null` on the last page), and
+/// `total` where the list counts its items.
+#[derive(Serialize, Debug)]
+pub struct Items<T> {
+    pub items: Vec<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Items<T> {
+    /// One page of items and the cursor of the next (None on the last).
+    pub fn page(items: Vec<T>, next_cursor: Option<String>) -> Items<T> {
+        Items {
+            items,
+            total: None,
+            next_cursor,
+        }
+    }
+
+    /// One page, with the number of items in the whole list.
+    pub fn counted(items: Vec<T>, total: i64, next_cursor: Option<String>) -> Items<T> {
+        Items {
+            items,
+            total: Some(total),
+            next_cursor,
+        }
+    }
+}
+
 impl<E: Into<AppError>> From<E> for ApiError {
     fn from(e: E) -> Self {
         ApiError(e.into())

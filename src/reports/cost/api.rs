@@ -12,7 +12,7 @@ use super::model::{CostForm, CostInput, CostResult, MethodLine};
 use super::store::{self, FromRecords, Scenario};
 use crate::auth::{policy, Action};
 use crate::error::FieldError;
-use crate::web::api::{ApiAuth, ApiJson, ApiResult};
+use crate::web::api::{ApiAuth, ApiJson, ApiResult, Items};
 use crate::web::AppState;
 use crate::AppError;
 
@@ -118,15 +118,9 @@ async fn from_records(State(st): State<AppState>, a: ApiAuth) -> ApiResult<FromR
     Ok(Json(store::from_records(&st.db, &a.ctx, &keep).await?))
 }
 
-#[derive(Serialize)]
-struct Items<T> {
-    items: Vec<T>,
-    next_cursor: Option<String>,
-}
-
 async fn scenarios(State(st): State<AppState>, a: ApiAuth) -> ApiResult<Items<Scenario>> {
-    Ok(Json(Items {
-        items: store::scenarios(&st.db, &a.ctx).await?,
-        next_cursor: None,
-    }))
+    Ok(Json(Items::page(
+        store::scenarios(&st.db, &a.ctx).await?,
+        None,
+    )))
 }

@@ -13,7 +13,7 @@ use super::period::{Period, PeriodQuery};
 use super::store::{self, RecordRow};
 use super::web::ActivityQuery;
 use crate::error::FieldError;
-use crate::web::api::{ApiAuth, ApiResult};
+use crate::web::api::{ApiAuth, ApiResult, Items};
 use crate::web::form::Query;
 use crate::web::AppState;
 use crate::AppError;
@@ -41,12 +41,6 @@ async fn activity(
     ))
 }
 
-#[derive(Serialize)]
-struct Items<T> {
-    items: Vec<T>,
-    next_cursor: Option<String>,
-}
-
 async fn records(
     State(st): State<AppState>,
     a: ApiAuth,
@@ -60,10 +54,10 @@ async fn records(
         )])
         .into());
     }
-    Ok(Json(Items {
-        items: store::records(&st.db, &a.ctx, &p, q.contract(), &q.key).await?,
-        next_cursor: None,
-    }))
+    Ok(Json(Items::page(
+        store::records(&st.db, &a.ctx, &p, q.contract(), &q.key).await?,
+        None,
+    )))
 }
 
 #[derive(Serialize)]
