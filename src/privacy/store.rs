@@ -489,6 +489,10 @@ fn is_refusal(e: &AppError) -> bool {
 /// `child.erase` with the reason and counts, never the name.
 pub async fn erase_child(db: &Db, ctx: &Ctx, child_id: &str, f: &EraseForm) -> AppResult<Removed> {
     match erase_inner(db, ctx, child_id, f).await {
+        Ok(removed) => {
+            db.ext::<crate::record::RecordCache>().forget(child_id);
+            Ok(removed)
+        }
         Err(e) if is_refusal(&e) => {
             Err(refused(db, ctx, "child.erase_refused", child_id, "削除", e).await)
         }

@@ -87,6 +87,38 @@ impl RecordCache {
         parts
     }
 
+    /// Drops what is kept of a child (its record was deleted): no copy of an erased
+    /// record stays in memory until it would have been pushed out.
+    pub fn forget(&self, id: &str) {
+        let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let (map, order) = &mut *guard;
+        if map.remove(id).is_some() {
+            order.retain(|k| k != id);
+        }
+    }
+
+    /// Whether anything of this child is kept.
+    pub fn holds(&self, id: &str) -> bool {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .0
+            .contains_key(id)
+    }
+
+    /// How many children's pages are kept.
+    pub fn len(&self) -> usize {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .0
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     fn put(&self, id: &str, revs: (i64, i64), limit: i64, parts: Arc<Vec<Part>>) {
         if self.capacity == 0 || revs.0 < 0 || revs.1 < 0 {
             return;
@@ -146,6 +178,20 @@ mod record_cache_tests {
         c.put("a", (4, 7), 200, parts("y"));
         assert_eq!(c.get("a", (4, 7), 200).unwrap()[0].kind, "y");
         assert!(c.get("a", (3, 7), 200).is_none());
+    }
+
+    #[test]
+    fn a_forgotten_child_leaves_no_entry() {
+        let c = cache(10);
+        c.put("a", (1, 1), 200, parts("a"));
+        c.put("b", (1, 1), 200, parts("b"));
+        c.forget("a");
+        c.forget("nobody");
+        assert!(c.get("a", (1, 1), 200).is_none());
+        assert_eq!(c.len(), 1);
+        // Its place in the order went too: "b" is still the oldest.
+        c.put("c", (1, 1), 200, parts("c"));
+        assert_eq!(c.entries.lock().unwrap().1, ["b", "c"]);
     }
 
     #[test]

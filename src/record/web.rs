@@ -68,6 +68,8 @@ struct ShowPage {
     indicator_kinds: Vec<Opt>,
     has_indicators: Vec<(String, String)>,
     can_manage: bool,
+    /// The tenant admin sees where a closed case's retention and erasure are handled.
+    can_privacy: bool,
     today: String,
     now_time: String,
     errors: Vec<FieldError>,
@@ -209,6 +211,7 @@ async fn show_page(
             .collect(),
         has_indicators,
         can_manage,
+        can_privacy: policy::can(&a.ctx, Action::AdministerPrivacy),
         today: time::today_jst().format("%Y-%m-%d").to_string(),
         now_time: now.format("%H:%M").to_string(),
         errors,

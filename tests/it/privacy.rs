@@ -517,6 +517,16 @@ async fn erase_on_request(app: TestApp) {
         1
     );
 
+    // A view keeps the record page's rows in the server's cache; the erasure drops them.
+    let cache = app.db.ext::<yorube::record::RecordCache>();
+    let view = nurse
+        .get(format!("{}/children/{id}", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(view.status(), 200);
+    assert!(cache.holds(&id), "the page was kept");
+
     let before = rows_of(&app, std::slice::from_ref(&id)).await;
     let total: i64 = before
         .iter()
@@ -539,6 +549,10 @@ async fn erase_on_request(app: TestApp) {
     assert_eq!(to, format!("/privacy?done=erased&n={total}"));
     let after = rows_of(&app, std::slice::from_ref(&id)).await;
     assert!(after.values().all(|n| *n == 0), "{after:?}");
+    assert!(
+        !cache.holds(&id),
+        "nothing of the erased record stays in memory"
+    );
     let detail: String = sqlx::query_scalar(&format!(
         "SELECT detail FROM audit_log WHERE action = 'child.erase' AND entity_id = '{id}'"
     ))
@@ -933,6 +947,35 @@ async fn a_case_is_closed_and_reopened(app: TestApp) {
     .await
     .unwrap();
     assert_eq!(detail, "転出");
+    // The record says so: a badge, and for the tenant admin the way to the privacy page.
+    let record = format!("{}/children/{id}", app.url);
+    let html = admin
+        .get(&record)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("badge--muted\">終結</span>")
+            && html.contains(&format!("href=\"/privacy/children/{id}\"")),
+        "{html}"
+    );
+    let nurse = app.browser_login("nurse@demo-city").await;
+    let html = nurse
+        .get(&record)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("支援は終結しています"), "{html}");
+    assert!(
+        !html.contains("/privacy/children/"),
+        "the nurse has no privacy page"
+    );
     let html = admin
         .get(format!("{}/privacy", app.url))
         .send()
