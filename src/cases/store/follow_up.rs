@@ -261,14 +261,13 @@ async fn due_rows(
         DueParam::Text(s) => q.bind(s),
     };
     let rows = q.bind(child).fetch_all(&db.pool).await?;
-    Ok(rows
-        .iter()
+    rows.iter()
         .map(|r| {
             (0..r.len())
-                .map(|i| r.get::<Option<String>, _>(i).unwrap_or_default())
+                .map(|i| Ok(r.try_get::<Option<String>, _>(i)?.unwrap_or_default()))
                 .collect()
         })
-        .collect())
+        .collect()
 }
 
 /// `due_rows` on one of SQLite's read-only connections (db::sqlite).
