@@ -20,18 +20,18 @@ pub struct LogEntry {
     pub hash: String,
 }
 
-fn log_from_row(r: &sqlx::any::AnyRow) -> LogEntry {
-    LogEntry {
-        seq: r.get("seq"),
-        at: r.get("at"),
-        tenant_id: r.get("tenant_id"),
-        actor: r.get("actor"),
-        action: r.get("action"),
-        entity_type: r.get("entity_type"),
-        entity_id: r.get("entity_id"),
-        detail: r.get("detail"),
-        hash: r.get("hash"),
-    }
+fn log_from_row(r: &sqlx::any::AnyRow) -> AppResult<LogEntry> {
+    Ok(LogEntry {
+        seq: r.try_get("seq")?,
+        at: r.try_get("at")?,
+        tenant_id: r.try_get("tenant_id")?,
+        actor: r.try_get("actor")?,
+        action: r.try_get("action")?,
+        entity_type: r.try_get("entity_type")?,
+        entity_id: r.try_get("entity_id")?,
+        detail: r.try_get("detail")?,
+        hash: r.try_get("hash")?,
+    })
 }
 
 /// The newest entries of the caller's tenant (system administrators: all), newest first,
@@ -59,5 +59,5 @@ pub async fn list(db: &Db, ctx: &Ctx, before: Option<i64>, limit: i64) -> AppRes
         .fetch_all(&db.pool)
         .await?
     };
-    Ok(rows.iter().map(log_from_row).collect())
+    rows.iter().map(log_from_row).collect()
 }

@@ -121,8 +121,8 @@ pub async fn preview(db: &Db, ctx: &Ctx, filename: &str, bytes: &[u8]) -> AppRes
     .fetch_all(&db.pool)
     .await?
     .iter()
-    .map(|r| (r.get("dedup_key"), r.get("id")))
-    .collect();
+    .map(|r| -> AppResult<(String, String)> { Ok((r.try_get("dedup_key")?, r.try_get("id")?)) })
+    .collect::<AppResult<_>>()?;
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut rows = vec![];
     let (mut dup_existing, mut dup_file) = (0, 0);
@@ -356,8 +356,10 @@ pub async fn commit(
                 .fetch_all(&mut *tx)
                 .await?
                 .iter()
-                .map(|r| (r.get("name"), r.get("id")))
-                .collect();
+                .map(|r| -> AppResult<(String, String)> {
+                    Ok((r.try_get("name")?, r.try_get("id")?))
+                })
+                .collect::<AppResult<_>>()?;
         let agencies: Vec<(String, String, String)> = sqlx::query(
             "SELECT id, name, address FROM agencies WHERE tenant_id = $1 AND deleted_at IS NULL",
         )
@@ -365,14 +367,14 @@ pub async fn commit(
         .fetch_all(&mut *tx)
         .await?
         .iter()
-        .map(|r| {
-            (
-                r.get("id"),
-                crate::text::search_key(r.get::<String, _>("name").as_str()),
-                crate::text::search_key(r.get::<String, _>("address").as_str()),
-            )
+        .map(|r| -> AppResult<(String, String, String)> {
+            Ok((
+                r.try_get("id")?,
+                crate::text::search_key(r.try_get::<String, _>("name")?.as_str()),
+                crate::text::search_key(r.try_get::<String, _>("address")?.as_str()),
+            ))
         })
-        .collect();
+        .collect::<AppResult<_>>()?;
         for l in &p.links {
             let name = crate::text::search_key(&l.agency_name);
             let addr = crate::text::search_key(&l.agency_address);

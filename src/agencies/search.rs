@@ -306,39 +306,39 @@ async fn load(db: &Db, tenant_id: &str, version: i64) -> AppResult<TenantIndex> 
     let mut scenes: HashMap<String, Vec<String>> = HashMap::new();
     for r in &scene_rows {
         scenes
-            .entry(r.get("agency_id"))
+            .entry(r.try_get("agency_id")?)
             .or_default()
-            .push(r.get("scene_id"));
+            .push(r.try_get("scene_id")?);
     }
     let docs = rows
         .iter()
-        .map(|r| {
-            let id: String = r.get("id");
-            let groups: String = r.get("disease_groups");
+        .map(|r| -> AppResult<(String, Doc)> {
+            let id: String = r.try_get("id")?;
+            let groups: String = r.try_get("disease_groups")?;
             let mask = groups
                 .split(',')
                 .filter_map(|g| g.trim().parse::<u32>().ok())
                 .filter(|g| (1..=16).contains(g))
                 .fold(0u32, |m, g| m | (1 << g));
-            let sort_key: String = r.get("sort_key");
-            (
+            let sort_key: String = r.try_get("sort_key")?;
+            Ok((
                 sort_key,
                 Doc {
                     scenes: scenes.remove(&id).unwrap_or_default(),
                     summary: Summary {
                         id,
-                        name: r.get("name"),
-                        reading: r.get("reading"),
-                        field: r.get("field"),
-                        address: r.get("address"),
-                        is_new: r.get::<i64, _>("is_new") != 0,
+                        name: r.try_get("name")?,
+                        reading: r.try_get("reading")?,
+                        field: r.try_get("field")?,
+                        address: r.try_get("address")?,
+                        is_new: r.try_get::<i64, _>("is_new")? != 0,
                     },
-                    text: r.get("search_doc"),
+                    text: r.try_get("search_doc")?,
                     disease_mask: mask,
                 },
-            )
+            ))
         })
-        .collect();
+        .collect::<AppResult<Vec<_>>>()?;
     Ok(TenantIndex::build(version, docs))
 }
 

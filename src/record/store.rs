@@ -74,7 +74,7 @@ pub async fn record_page(
                 conn.done();
                 return Err(AppError::NotFound);
             };
-            let child = ChildRow::from_row(&r);
+            let child = ChildRow::from_row(&r)?;
             let audit = audit::record(db, Entry::new(ctx, Some(&t), "child.view", "child", id));
             let cached = records.get(id, child.revs, timeline_limit);
             let reads = async {
@@ -426,22 +426,22 @@ struct ChildRow {
 
 impl ChildRow {
     /// From a CHILD_SQL row (the record and the revision counters) read through sqlx.
-    fn from_row<'r, R>(r: &'r R) -> ChildRow
+    fn from_row<'r, R>(r: &'r R) -> AppResult<ChildRow>
     where
         R: sqlx::Row,
         &'r str: sqlx::ColumnIndex<R>,
         String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
         i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     {
-        ChildRow {
-            input: child_input_from_row(r),
-            id: r.get("id"),
-            status: r.get("status"),
-            version: r.get("version"),
-            created_at: r.get("created_at"),
-            updated_at: r.get("updated_at"),
-            revs: (r.get("record_rev"), r.get("tenant_record_rev")),
-        }
+        Ok(ChildRow {
+            input: child_input_from_row(r)?,
+            id: r.try_get("id")?,
+            status: r.try_get("status")?,
+            version: r.try_get("version")?,
+            created_at: r.try_get("created_at")?,
+            updated_at: r.try_get("updated_at")?,
+            revs: (r.try_get("record_rev")?, r.try_get("tenant_record_rev")?),
+        })
     }
 }
 

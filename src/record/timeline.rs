@@ -49,18 +49,17 @@ async fn timeline_on(
         .bind(time::now_db())
         .fetch_all(&mut *conn)
         .await?;
-    Ok(rows
-        .iter()
+    rows.iter()
         .map(|r| {
-            timeline_item(
-                r.get("at"),
-                r.get("kind"),
-                r.get("title"),
-                r.get("body"),
-                r.get("who"),
-            )
+            Ok(timeline_item(
+                r.try_get("at")?,
+                r.try_get("kind")?,
+                r.try_get("title")?,
+                r.try_get("body")?,
+                r.try_get("who")?,
+            ))
         })
-        .collect())
+        .collect()
 }
 
 /// A child's timeline, newest first ($1 child, $2 tenant, $3 limit, $4 now).

@@ -67,19 +67,19 @@ pub struct Tenant {
     pub created_at: String,
 }
 
-fn tenant_from_row(r: &sqlx::any::AnyRow) -> Tenant {
-    let kind: String = r.get("kind");
-    Tenant {
-        id: r.get("id"),
-        code: r.get("code"),
-        name: r.get("name"),
+fn tenant_from_row(r: &sqlx::any::AnyRow) -> AppResult<Tenant> {
+    let kind: String = r.try_get("kind")?;
+    Ok(Tenant {
+        id: r.try_get("id")?,
+        code: r.try_get("code")?,
+        name: r.try_get("name")?,
         kind_label: TenantKind::parse(&kind)
             .map(|k| k.label())
             .unwrap_or("")
             .to_string(),
         kind,
-        created_at: r.get("created_at"),
-    }
+        created_at: r.try_get("created_at")?,
+    })
 }
 
 /// Tenants the caller may see: all for system administrators, their own otherwise.
@@ -94,7 +94,7 @@ pub async fn list_tenants(db: &Db, ctx: &Ctx) -> AppResult<Vec<Tenant>> {
             .fetch_all(&db.pool)
             .await?
     };
-    Ok(rows.iter().map(tenant_from_row).collect())
+    rows.iter().map(tenant_from_row).collect()
 }
 
 /// A tenant by code, if the caller may see it (404 otherwise, also for unknown codes).
@@ -115,7 +115,7 @@ pub async fn find_tenant_by_code(db: &Db, code: &str) -> AppResult<Option<Tenant
         .bind(clean_login(code))
         .fetch_optional(&db.pool)
         .await?;
-    Ok(row.as_ref().map(tenant_from_row))
+    row.as_ref().map(tenant_from_row).transpose()
 }
 
 pub struct NewTenant {

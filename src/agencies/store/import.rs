@@ -67,13 +67,16 @@ pub(crate) async fn load_input(
         .fetch_optional(&mut *conn)
         .await?
         .ok_or(AppError::NotFound)?;
-    let mut input = input_from_row(&row);
+    let mut input = input_from_row(&row)?;
     let contacts = sqlx::query("SELECT name, department, phone, email, best_time FROM agency_contacts WHERE agency_id = $1 AND tenant_id = $2 ORDER BY position")
         .bind(id)
         .bind(tenant_id)
         .fetch_all(&mut *conn)
         .await?;
-    input.contacts = contacts.iter().map(contact_from_row).collect();
+    input.contacts = contacts
+        .iter()
+        .map(contact_from_row)
+        .collect::<AppResult<_>>()?;
     Ok(input)
 }
 

@@ -132,13 +132,14 @@ pub async fn scenes(db: &Db, ctx: &Ctx) -> AppResult<Vec<Scene>> {
             .bind(t)
             .fetch_all(&db.pool)
             .await?;
-    Ok(rows
-        .iter()
-        .map(|r| Scene {
-            id: r.get("id"),
-            name: r.get("name"),
+    rows.iter()
+        .map(|r| {
+            Ok(Scene {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 // ---- lists (分野, 連携場面) ----
@@ -178,8 +179,8 @@ pub async fn set_list(db: &Db, ctx: &Ctx, kind: ListKind, names: &[String]) -> A
     .fetch_all(&db.pool)
     .await?
     .iter()
-    .map(|r| (r.get("id"), r.get("name")))
-    .collect();
+    .map(|r| -> AppResult<(String, String)> { Ok((r.try_get("id")?, r.try_get("name")?)) })
+    .collect::<AppResult<_>>()?;
     let mut errs = vec![];
     for (id, name) in &current {
         if clean.contains(name) {

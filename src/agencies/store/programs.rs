@@ -16,16 +16,16 @@ pub async fn programs(db: &Db, ctx: &Ctx) -> AppResult<Vec<Program>> {
         .bind(t)
         .fetch_all(&db.pool)
         .await?;
-    Ok(rows.iter().map(program_from_row).collect())
+    rows.iter().map(program_from_row).collect()
 }
 
-pub(super) fn program_from_row(r: &sqlx::any::AnyRow) -> Program {
-    Program {
-        id: r.get("id"),
-        name: r.get("name"),
-        overview: r.get("overview"),
-        owner: r.get("owner"),
-    }
+pub(super) fn program_from_row(r: &sqlx::any::AnyRow) -> AppResult<Program> {
+    Ok(Program {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        overview: r.try_get("overview")?,
+        owner: r.try_get("owner")?,
+    })
 }
 
 // ---- related programs (近接施策) ----

@@ -119,20 +119,20 @@ pub async fn proposals(db: &Db, ctx: &Ctx, only_pending: bool) -> AppResult<Vec<
     let rows = q.fetch_all(&db.pool).await?;
     let mut out = vec![];
     for r in &rows {
-        let agency_id: String = r.get("agency_id");
+        let agency_id: String = r.try_get("agency_id")?;
         let current = load_input(&mut *db.pool.acquire().await?, t, &agency_id)
             .await
             .unwrap_or_default();
         out.push(Proposal {
-            id: r.get("id"),
+            id: r.try_get("id")?,
             agency_id,
-            agency_name: r.get("agency_name"),
-            proposed_by: r.get("proposed_by"),
-            proposed_label: time::format_datetime(r.get::<String, _>("proposed_at").as_str()),
-            proposed_at: r.get("proposed_at"),
-            status: r.get("status"),
-            reason: r.get("reason"),
-            change: serde_json::from_str(r.get::<String, _>("payload").as_str())
+            agency_name: r.try_get("agency_name")?,
+            proposed_by: r.try_get("proposed_by")?,
+            proposed_label: time::format_datetime(r.try_get::<String, _>("proposed_at")?.as_str()),
+            proposed_at: r.try_get("proposed_at")?,
+            status: r.try_get("status")?,
+            reason: r.try_get("reason")?,
+            change: serde_json::from_str(r.try_get::<String, _>("payload")?.as_str())
                 .unwrap_or_default(),
             current: ProposalInput {
                 overview: current.overview,
@@ -172,15 +172,15 @@ pub async fn decide(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    if row.get::<String, _>("status") != "pending" {
+    if row.try_get::<String, _>("status")? != "pending" {
         return Err(AppError::Conflict(
             "この提案は既に処理されています。".into(),
         ));
     }
-    let agency_id: String = row.get("agency_id");
+    let agency_id: String = row.try_get("agency_id")?;
     if approve {
         let p: ProposalInput =
-            serde_json::from_str(row.get::<String, _>("payload").as_str()).unwrap_or_default();
+            serde_json::from_str(row.try_get::<String, _>("payload")?.as_str()).unwrap_or_default();
         let base = load_input(&mut tx, &t, &agency_id).await?;
         apply_update(
             &mut tx,

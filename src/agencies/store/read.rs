@@ -17,38 +17,38 @@ pub(super) const AGENCY_COLS: &str =
     "id, field, name, reading, address, overview, url, is_new, services, strengths, \
      disease_groups, age_min, age_max, hours, notes, version, created_at, updated_at";
 
-pub(super) fn input_from_row(r: &sqlx::any::AnyRow) -> AgencyInput {
-    let groups: String = r.get("disease_groups");
-    AgencyInput {
-        field: r.get("field"),
-        name: r.get("name"),
-        reading: r.get("reading"),
-        address: r.get("address"),
-        overview: r.get("overview"),
-        url: r.get("url"),
-        is_new: r.get::<i64, _>("is_new") != 0,
-        services: r.get("services"),
-        strengths: r.get("strengths"),
+pub(super) fn input_from_row(r: &sqlx::any::AnyRow) -> AppResult<AgencyInput> {
+    let groups: String = r.try_get("disease_groups")?;
+    Ok(AgencyInput {
+        field: r.try_get("field")?,
+        name: r.try_get("name")?,
+        reading: r.try_get("reading")?,
+        address: r.try_get("address")?,
+        overview: r.try_get("overview")?,
+        url: r.try_get("url")?,
+        is_new: r.try_get::<i64, _>("is_new")? != 0,
+        services: r.try_get("services")?,
+        strengths: r.try_get("strengths")?,
         disease_groups: groups
             .split(',')
             .filter_map(|g| g.trim().parse().ok())
             .collect(),
-        age_min: r.get("age_min"),
-        age_max: r.get("age_max"),
-        hours: r.get("hours"),
-        notes: r.get("notes"),
+        age_min: r.try_get("age_min")?,
+        age_max: r.try_get("age_max")?,
+        hours: r.try_get("hours")?,
+        notes: r.try_get("notes")?,
         contacts: vec![],
-    }
+    })
 }
 
-pub(super) fn contact_from_row(r: &sqlx::any::AnyRow) -> ContactInput {
-    ContactInput {
-        name: r.get("name"),
-        department: r.get("department"),
-        phone: r.get("phone"),
-        email: r.get("email"),
-        best_time: r.get("best_time"),
-    }
+pub(super) fn contact_from_row(r: &sqlx::any::AnyRow) -> AppResult<ContactInput> {
+    Ok(ContactInput {
+        name: r.try_get("name")?,
+        department: r.try_get("department")?,
+        phone: r.try_get("phone")?,
+        email: r.try_get("email")?,
+        best_time: r.try_get("best_time")?,
+    })
 }
 
 /// One agency with its contacts, scenes and related programs.
@@ -63,13 +63,16 @@ pub async fn get(db: &Db, ctx: &Ctx, id: &str) -> AppResult<Agency> {
         .fetch_optional(&db.pool)
         .await?
         .ok_or(AppError::NotFound)?;
-    let mut input = input_from_row(&row);
+    let mut input = input_from_row(&row)?;
     let contacts = sqlx::query("SELECT name, department, phone, email, best_time FROM agency_contacts WHERE agency_id = $1 AND tenant_id = $2 ORDER BY position")
         .bind(id)
         .bind(t)
         .fetch_all(&db.pool)
         .await?;
-    input.contacts = contacts.iter().map(contact_from_row).collect();
+    input.contacts = contacts
+        .iter()
+        .map(contact_from_row)
+        .collect::<AppResult<_>>()?;
     let scenes = scene_links(db, t, Some(id), None).await?;
     let programs = sqlx::query(
         "SELECT p.id, p.name, p.overview, p.owner FROM agency_programs ap JOIN related_programs p ON p.id = ap.program_id \
@@ -80,13 +83,16 @@ pub async fn get(db: &Db, ctx: &Ctx, id: &str) -> AppResult<Agency> {
     .fetch_all(&db.pool)
     .await?;
     Ok(Agency {
-        id: row.get("id"),
+        id: row.try_get("id")?,
         input,
-        version: row.get("version"),
-        created_at: row.get("created_at"),
-        updated_at: row.get("updated_at"),
+        version: row.try_get("version")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
         scenes,
-        programs: programs.iter().map(program_from_row).collect(),
+        programs: programs
+            .iter()
+            .map(program_from_row)
+            .collect::<AppResult<_>>()?,
     })
 }
 
@@ -113,19 +119,20 @@ async fn scene_links(
         q = q.bind(v);
     }
     let rows = q.fetch_all(&db.pool).await?;
-    Ok(rows
-        .iter()
-        .map(|r| SceneLinkRow {
-            scene_id: r.get("scene_id"),
-            scene: r.get("scene"),
-            agency_id: r.get("agency_id"),
-            agency_name: r.get("agency_name"),
-            agency_address: r.get("agency_address"),
-            agency_field: r.get("agency_field"),
-            method: r.get("method"),
-            content: r.get("content"),
+    rows.iter()
+        .map(|r| {
+            Ok(SceneLinkRow {
+                scene_id: r.try_get("scene_id")?,
+                scene: r.try_get("scene")?,
+                agency_id: r.try_get("agency_id")?,
+                agency_name: r.try_get("agency_name")?,
+                agency_address: r.try_get("agency_address")?,
+                agency_field: r.try_get("agency_field")?,
+                method: r.try_get("method")?,
+                content: r.try_get("content")?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// The whole scene × agency matrix (or one scene's part of it).
@@ -159,19 +166,19 @@ pub async fn export_data(
     let mut by_agency: HashMap<String, Vec<ContactInput>> = HashMap::new();
     for c in &contacts {
         by_agency
-            .entry(c.get("agency_id"))
+            .entry(c.try_get("agency_id")?)
             .or_default()
-            .push(contact_from_row(c));
+            .push(contact_from_row(c)?);
     }
     let agencies = rows
         .iter()
         .map(|r| {
-            let id: String = r.get("id");
-            let mut input = input_from_row(r);
+            let id: String = r.try_get("id")?;
+            let mut input = input_from_row(r)?;
             input.contacts = by_agency.remove(&id).unwrap_or_default();
-            crate::agencies::io::ExportAgency { id, input }
+            Ok(crate::agencies::io::ExportAgency { id, input })
         })
-        .collect();
+        .collect::<AppResult<Vec<_>>>()?;
     let links = scene_links(db, t, None, None)
         .await?
         .into_iter()

@@ -341,15 +341,16 @@ pub async fn history(db: &Db, ctx: &Ctx, id: &str) -> AppResult<Vec<HistoryEntry
         .bind(ctx.tenant()?)
         .fetch_all(&db.pool)
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| HistoryEntry {
-            version: r.get("version"),
-            action: r.get("action"),
-            changed_at: r.get("changed_at"),
-            changed_by: r.get("changed_by"),
-            snapshot: serde_json::from_str(r.get::<String, _>("snapshot").as_str())
-                .unwrap_or_default(),
+    rows.iter()
+        .map(|r| {
+            Ok(HistoryEntry {
+                version: r.try_get("version")?,
+                action: r.try_get("action")?,
+                changed_at: r.try_get("changed_at")?,
+                changed_by: r.try_get("changed_by")?,
+                snapshot: serde_json::from_str(r.try_get::<String, _>("snapshot")?.as_str())
+                    .unwrap_or_default(),
+            })
         })
-        .collect())
+        .collect()
 }

@@ -285,35 +285,35 @@ pub(crate) const CHILD_COLS: &str = "id, name, reading, birth_date, sex, disease
      certificate_from, certificate_to, certified_at_18, school, grade, workplace, medical_care, household_notes, status, \
      version, created_at, updated_at";
 
-pub(crate) fn child_input_from_row<'r, R>(r: &'r R) -> ChildInput
+pub(crate) fn child_input_from_row<'r, R>(r: &'r R) -> AppResult<ChildInput>
 where
     R: sqlx::Row,
     &'r str: sqlx::ColumnIndex<R>,
     String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    ChildInput {
-        name: r.get("name"),
-        reading: r.get("reading"),
-        birth_date: r.get("birth_date"),
-        sex: r.get("sex"),
-        disease_group: r.get("disease_group"),
-        disease_name: r.get("disease_name"),
-        certificate_number: r.get("certificate_number"),
+    Ok(ChildInput {
+        name: r.try_get("name")?,
+        reading: r.try_get("reading")?,
+        birth_date: r.try_get("birth_date")?,
+        sex: r.try_get("sex")?,
+        disease_group: r.try_get("disease_group")?,
+        disease_name: r.try_get("disease_name")?,
+        certificate_number: r.try_get("certificate_number")?,
         certificate_from: r
-            .get::<Option<String>, _>("certificate_from")
+            .try_get::<Option<String>, _>("certificate_from")?
             .unwrap_or_default(),
         certificate_to: r
-            .get::<Option<String>, _>("certificate_to")
+            .try_get::<Option<String>, _>("certificate_to")?
             .unwrap_or_default(),
-        certified_at_18: r.get::<i64, _>("certified_at_18") != 0,
-        school: r.get("school"),
-        grade: r.get("grade"),
-        workplace: r.get("workplace"),
-        medical_care: r.get("medical_care"),
-        household_notes: r.get("household_notes"),
+        certified_at_18: r.try_get::<i64, _>("certified_at_18")? != 0,
+        school: r.try_get("school")?,
+        grade: r.try_get("grade")?,
+        workplace: r.try_get("workplace")?,
+        medical_care: r.try_get("medical_care")?,
+        household_notes: r.try_get("household_notes")?,
         family: vec![],
-    }
+    })
 }
 
 pub fn eligibility_text(birth: &str, certified_at_18: bool) -> (String, Option<String>) {
@@ -396,29 +396,29 @@ pub async fn list_children(
     let items = rows
         .iter()
         .map(|r| {
-            let birth: String = r.get("birth_date");
-            ChildSummary {
-                id: r.get("id"),
-                name: r.get("name"),
-                reading: r.get("reading"),
+            let birth: String = r.try_get("birth_date")?;
+            Ok(ChildSummary {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                reading: r.try_get("reading")?,
                 age: parse_ymd(&birth)
                     .map(|b| model::age_on(b, today))
                     .unwrap_or(0),
                 birth_date: birth,
-                disease_group: r.get("disease_group"),
-                disease_name: r.get("disease_name"),
+                disease_group: r.try_get("disease_group")?,
+                disease_name: r.try_get("disease_name")?,
                 certificate_to_label: r
-                    .get::<Option<String>, _>("certificate_to")
+                    .try_get::<Option<String>, _>("certificate_to")?
                     .as_deref()
                     .and_then(parse_ymd)
                     .map(time::format_wareki)
                     .unwrap_or_default(),
-                certificate_to: r.get("certificate_to"),
-                status: r.get("status"),
-                primary_worker: r.get("primary_worker"),
-            }
+                certificate_to: r.try_get("certificate_to")?,
+                status: r.try_get("status")?,
+                primary_worker: r.try_get("primary_worker")?,
+            })
         })
-        .collect();
+        .collect::<AppResult<Vec<_>>>()?;
     audit::record(
         db,
         Entry::new(ctx, Some(t), "child.list", "child", "-").detail(&format!(
@@ -466,7 +466,9 @@ pub async fn possible_duplicates(
         .bind(except.unwrap_or(""))
         .fetch_all(&db.pool)
         .await?;
-    Ok(rows.iter().map(|r| (r.get("id"), r.get("name"))).collect())
+    rows.iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
+        .collect()
 }
 
 fn family_rows(t: &str, child_id: &str, fam: &[FamilyInput]) -> Vec<Vec<crate::db::Val>> {
@@ -667,7 +669,7 @@ pub(crate) async fn load_child(conn: &mut Conn, t: &str, id: &str) -> AppResult<
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(AppError::NotFound)?;
-    let mut input = child_input_from_row(&r);
+    let mut input = child_input_from_row(&r)?;
     let fam = sqlx::query("SELECT relation, name, birth_date, phone, is_guardian, supported, notes FROM family_members WHERE child_id = $1 AND tenant_id = $2 ORDER BY position")
         .bind(id)
         .bind(t)
@@ -686,18 +688,18 @@ pub(crate) async fn load_child(conn: &mut Conn, t: &str, id: &str) -> AppResult<
     let consents = load_consents(conn, t, id).await?;
     let (eligibility, warning) = eligibility_text(&input.birth_date, input.certified_at_18);
     Ok(Child {
-        id: r.get("id"),
+        id: r.try_get("id")?,
         age: parse_ymd(&input.birth_date)
             .map(|b| model::age_on(b, time::today_jst()))
             .unwrap_or(0),
         eligibility,
         eligibility_warning: warning,
         input,
-        status: r.get("status"),
-        version: r.get("version"),
+        status: r.try_get("status")?,
+        version: r.try_get("version")?,
         workers,
         consents,
-        created_at: r.get("created_at"),
-        updated_at: r.get("updated_at"),
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
     })
 }

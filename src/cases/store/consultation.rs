@@ -221,22 +221,22 @@ pub async fn consultations(
     .bind(limit)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows.iter().map(consultation_from_row).collect())
+    rows.iter().map(consultation_from_row).collect()
 }
 
-fn consultation_from_row(r: &sqlx::any::AnyRow) -> Consultation {
-    Consultation {
-        id: r.get("id"),
-        child_id: r.get("child_id"),
-        at: r.get("at"),
-        method: r.get("method"),
-        kind: r.get("kind"),
-        participants: split_list(r.get::<String, _>("participants").as_str()),
-        topics: split_list(r.get::<String, _>("topics").as_str()),
-        minutes: r.get("minutes"),
-        destination: r.get("destination"),
-        notes: r.get("notes"),
-        next_action: r.get("next_action"),
-        worker_name: r.get("worker_name"),
-    }
+fn consultation_from_row(r: &sqlx::any::AnyRow) -> AppResult<Consultation> {
+    Ok(Consultation {
+        id: r.try_get("id")?,
+        child_id: r.try_get("child_id")?,
+        at: r.try_get("at")?,
+        method: r.try_get("method")?,
+        kind: r.try_get("kind")?,
+        participants: split_list(r.try_get::<String, _>("participants")?.as_str()),
+        topics: split_list(r.try_get::<String, _>("topics")?.as_str()),
+        minutes: r.try_get("minutes")?,
+        destination: r.try_get("destination")?,
+        notes: r.try_get("notes")?,
+        next_action: r.try_get("next_action")?,
+        worker_name: r.try_get("worker_name")?,
+    })
 }

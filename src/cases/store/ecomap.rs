@@ -60,22 +60,23 @@ pub async fn ecomap(db: &Db, ctx: &Ctx, child_id: &str) -> AppResult<Vec<EcomapN
     .bind(&t)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows
-        .iter()
-        .map(|r| EcomapNode {
-            id: r.get("id"),
-            agency_id: r.get("agency_id"),
-            agency_name: r.get("agency_name"),
-            person_name: r.get("person_name"),
-            affiliation: r.get("affiliation"),
-            contact: r.get("contact"),
-            when_to_contact: r.get("when_to_contact"),
-            strengths: r.get("strengths"),
-            can_do: r.get("can_do"),
-            field: r.get("field"),
-            strength: r.get("strength"),
+    rows.iter()
+        .map(|r| {
+            Ok(EcomapNode {
+                id: r.try_get("id")?,
+                agency_id: r.try_get("agency_id")?,
+                agency_name: r.try_get("agency_name")?,
+                person_name: r.try_get("person_name")?,
+                affiliation: r.try_get("affiliation")?,
+                contact: r.try_get("contact")?,
+                when_to_contact: r.try_get("when_to_contact")?,
+                strengths: r.try_get("strengths")?,
+                can_do: r.try_get("can_do")?,
+                field: r.try_get("field")?,
+                strength: r.try_get("strength")?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 pub const ECOMAP_FIELDS_EXTRA: [&str; 2] = ["家族", "友人・地域"];
@@ -135,10 +136,10 @@ pub async fn add_ecomap_node(
             .await?
             .ok_or_else(|| AppError::invalid("agency_id", "関係機関を台帳から選んでください。"))?;
         if n.agency_name.is_empty() {
-            n.agency_name = a.get("name");
+            n.agency_name = a.try_get("name")?;
         }
         if n.field.is_empty() {
-            n.field = a.get("field");
+            n.field = a.try_get("field")?;
         }
     } else {
         n.agency_id = None;

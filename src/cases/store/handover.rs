@@ -39,7 +39,7 @@ pub async fn handover(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| AppError::invalid("to_user", "引き継ぐ先の職員を選んでください。"))?;
-    let role = Role::parse(target.get::<String, _>("role").as_str());
+    let role = Role::parse(target.try_get::<String, _>("role")?.as_str());
     if !matches!(
         role,
         Some(Role::Nurse | Role::SupportWorker | Role::Contractor | Role::TenantAdmin)
@@ -75,7 +75,7 @@ pub async fn handover(
         .bind(&t)
         .bind(child_id)
         .bind(from.unwrap_or_else(|| ctx.display_name.clone()))
-        .bind(target.get::<String, _>("display_name"))
+        .bind(target.try_get::<String, _>("display_name")?)
         .bind(note)
         .bind(&now)
         .execute(&mut *tx)
@@ -93,8 +93,14 @@ pub async fn staff(db: &Db, ctx: &Ctx) -> AppResult<Vec<(String, String)>> {
         .await?;
     Ok(staff_options(
         rows.iter()
-            .map(|r| (r.get("role"), r.get("display_name"), r.get("id")))
-            .collect(),
+            .map(|r| {
+                Ok((
+                    r.try_get("role")?,
+                    r.try_get("display_name")?,
+                    r.try_get("id")?,
+                ))
+            })
+            .collect::<AppResult<_>>()?,
     ))
 }
 

@@ -146,25 +146,26 @@ pub async fn plans(db: &Db, ctx: &Ctx, child_id: &str) -> AppResult<Vec<Plan>> {
     .bind(&t)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows
-        .iter()
-        .map(|r| Plan {
-            id: r.get("id"),
-            revision: r.get("revision"),
-            input: PlanInput {
-                child_words: r.get("child_words"),
-                guardian_words: r.get("guardian_words"),
-                long_term_goal: r.get("long_term_goal"),
-                short_term_goals: r.get("short_term_goals"),
-                review_date: r
-                    .get::<Option<String>, _>("review_date")
-                    .unwrap_or_default(),
-                actions: serde_json::from_str(r.get::<String, _>("actions").as_str())
-                    .unwrap_or_default(),
-                note: r.get("note"),
-            },
-            created_by: r.get("created_by"),
-            created_at: r.get("created_at"),
+    rows.iter()
+        .map(|r| {
+            Ok(Plan {
+                id: r.try_get("id")?,
+                revision: r.try_get("revision")?,
+                input: PlanInput {
+                    child_words: r.try_get("child_words")?,
+                    guardian_words: r.try_get("guardian_words")?,
+                    long_term_goal: r.try_get("long_term_goal")?,
+                    short_term_goals: r.try_get("short_term_goals")?,
+                    review_date: r
+                        .try_get::<Option<String>, _>("review_date")?
+                        .unwrap_or_default(),
+                    actions: serde_json::from_str(r.try_get::<String, _>("actions")?.as_str())
+                        .unwrap_or_default(),
+                    note: r.try_get("note")?,
+                },
+                created_by: r.try_get("created_by")?,
+                created_at: r.try_get("created_at")?,
+            })
         })
-        .collect())
+        .collect()
 }

@@ -405,15 +405,15 @@ pub(crate) async fn shared_record_on(
             .await?;
         shared.consultations = Some(
             rows.iter()
-                .map(|r| {
-                    format!(
+                .map(|r| -> AppResult<String> {
+                    Ok(format!(
                         "{} {} {}",
-                        time::format_datetime(r.get::<String, _>("at").as_str()),
-                        r.get::<String, _>("method"),
-                        r.get::<String, _>("notes")
-                    )
+                        time::format_datetime(r.try_get::<String, _>("at")?.as_str()),
+                        r.try_get::<String, _>("method")?,
+                        r.try_get::<String, _>("notes")?
+                    ))
                 })
-                .collect(),
+                .collect::<AppResult<_>>()?,
         );
     }
     Ok(shared)
@@ -460,14 +460,16 @@ pub async fn get_referral(db: &Db, ctx: &Ctx, id: &str) -> AppResult<ReferralDet
         .await?;
     referral.events = events
         .iter()
-        .map(|e| ReferralEvent {
-            at: e.get("at"),
-            actor: e.get("actor"),
-            from_status: e.get("from_status"),
-            to_status: e.get("to_status"),
-            note: e.get("note"),
+        .map(|e| {
+            Ok(ReferralEvent {
+                at: e.try_get("at")?,
+                actor: e.try_get("actor")?,
+                from_status: e.try_get("from_status")?,
+                to_status: e.try_get("to_status")?,
+                note: e.try_get("note")?,
+            })
         })
-        .collect();
+        .collect::<AppResult<_>>()?;
     referral.shared_items = visible;
     drop(conn);
     audit::record(
@@ -504,9 +506,9 @@ pub async fn transition_referral(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    let child_id: String = row.get("child_id");
-    let agency_id: String = row.get("agency_id");
-    let from: String = row.get("status");
+    let child_id: String = row.try_get("child_id")?;
+    let agency_id: String = row.try_get("agency_id")?;
+    let from: String = row.try_get("status")?;
     match side {
         model::Side::Agency if ctx.agency_id.as_deref() != Some(agency_id.as_str()) => {
             return Err(AppError::NotFound)
