@@ -58,6 +58,10 @@ pub enum Action {
     /// everything held about a child, its access log included. The child must also pass
     /// the casework access check.
     AdministerPrivacy,
+    /// See the surveys (実態把握調査 and others), their results and free-text answers.
+    ViewSurveys,
+    /// Build, open, close and copy surveys; invitation codes; paper answers keyed in.
+    ManageSurveys,
 }
 
 pub fn can(ctx: &Ctx, action: Action) -> bool {
@@ -82,6 +86,8 @@ pub fn can(ctx: &Ctx, action: Action) -> bool {
         (TenantAdmin | Nurse | SupportWorker | Contractor | Auditor, ViewReports) => true,
         (SystemAdmin, ViewRollup) => true,
         (TenantAdmin, AdministerPrivacy) => true,
+        (TenantAdmin | Nurse | SupportWorker | Auditor, ViewSurveys) => true,
+        (TenantAdmin | Nurse | SupportWorker, ManageSurveys) => true,
         _ => false,
     }
 }

@@ -1,4 +1,5 @@
-//! Surveys (W5 will grow this into the survey engine). Today: the training's pre/post
+//! Surveys: the survey engine (`engine`: the needs survey and any questionnaire), and
+//! the training's pre/post
 //! questionnaire (研修会の事前・事後アンケート, W4 item 6): a question set kept as data
 //! (the default follows the guide's 熊本県の研修会), one public link per phase for
 //! trainees without an account, anonymous answers, and the aggregate with the guide's
@@ -7,6 +8,7 @@
 
 pub mod api;
 pub mod chart;
+pub mod engine;
 pub mod model;
 pub mod store;
 pub mod web;

@@ -9,12 +9,17 @@ use super::AppState;
 
 const CSS: &str = include_str!("../../assets/yorube.css");
 const FAVICON: &str = include_str!("../../assets/favicon.svg");
+const SURVEY_JS: &str = include_str!("../../assets/survey.js");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
             "/assets/yorube.css",
             get(|| async { asset("text/css; charset=utf-8", CSS) }),
+        )
+        .route(
+            "/assets/survey.js",
+            get(|| async { asset("text/javascript; charset=utf-8", SURVEY_JS) }),
         )
         .route(
             "/assets/favicon.svg",

@@ -47,7 +47,7 @@ pub struct Page {
 
 /// The navigation lists only what exists and what the caller may use.
 pub fn nav_for(ctx: &Ctx, path: &str) -> Vec<NavItem> {
-    let items: [(&'static str, &'static str, Action); 17] = [
+    let items: [(&'static str, &'static str, Action); 18] = [
         ("/", "ホーム", Action::UseApp),
         ("/children", "子ども・家族", Action::ViewChildren),
         ("/follow-ups", "フォローアップ", Action::ViewChildren),
@@ -55,6 +55,7 @@ pub fn nav_for(ctx: &Ctx, path: &str) -> Vec<NavItem> {
         ("/agencies", "関係機関", Action::ViewAgencies),
         ("/network", "連携・協議会", Action::ViewNetwork),
         ("/services", "努力義務事業", Action::ViewServices),
+        ("/surveys", "調査", Action::ViewSurveys),
         ("/contracts", "委託・月次報告", Action::SubmitReports),
         (
             "/agencies/mine",

@@ -17,7 +17,7 @@ use super::date_label;
 use crate::auth::sha256_hex;
 use crate::surveys::model::{self, Kind, Sent};
 use crate::surveys::store::{self, PublicSurvey};
-use crate::web::form::{Form, Opt};
+use crate::web::form::{Opt, Query};
 use crate::web::pages::{render, render_status, Page};
 use crate::web::{AppState, Session};
 use crate::AppError;
@@ -252,10 +252,18 @@ fn not_open() -> Response {
     )
 }
 
+/// `?code=` on a letter's QR code: the invitation code, filled in.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct CodeQuery {
+    code: String,
+}
+
 pub(super) async fn answer_form(
     State(st): State<AppState>,
     Extension(session): Extension<Session>,
     Path(token): Path<String>,
+    Query(q): Query<CodeQuery>,
 ) -> Response {
     // A link typed from paper (capitals, no hyphens, O for 0) goes to its usual form.
     let Some(canonical) = store::canonical_token(&token) else {
@@ -272,7 +280,9 @@ pub(super) async fn answer_form(
             &Sent::default(),
             vec![],
         ))),
-        Ok(None) => not_open(),
+        Ok(None) => crate::surveys::engine::web::public::form(&st, &session.csrf, &token, &q.code)
+            .await
+            .unwrap_or_else(not_open),
         Err(e) => crate::web::pages::error_page(None, &e),
     }
 }
@@ -281,13 +291,22 @@ pub(super) async fn answer_submit(
     State(st): State<AppState>,
     Extension(session): Extension<Session>,
     Path(token): Path<String>,
-    Form(form): Form<AnswerForm>,
+    body: axum::body::Bytes,
 ) -> Response {
     let Some(token) = store::canonical_token(&token) else {
         return not_open();
     };
-    let sent = Sent::from(form);
-    if !allow(&token) {
+    let busy = !allow(&token);
+    if !matches!(store::public_link(&st.db, &token).await, Ok(Some(_))) {
+        return crate::surveys::engine::web::public::submit(&st, &session.csrf, &token, &body, busy)
+            .await
+            .unwrap_or_else(not_open);
+    }
+    let sent = match crate::web::form::decode_form::<AnswerForm>(&body) {
+        Ok(f) => Sent::from(f),
+        Err(e) => return crate::web::pages::error_page(None, &e),
+    };
+    if busy {
         return match store::public_link(&st.db, &token).await {
             Ok(Some(s)) => {
                 let mut page = answer_page(&session.csrf, &token, s, &sent, vec![]);
@@ -321,7 +340,10 @@ pub(super) async fn answer_submit(
 
 /// Shown after an answer was saved; it reads nothing, so it stays the same after the
 /// link closes.
-pub(super) async fn thanks() -> Response {
+pub(super) async fn thanks(State(st): State<AppState>, Path(token): Path<String>) -> Response {
+    if let Some(r) = crate::surveys::engine::web::public::thanks(&st, &token).await {
+        return r;
+    }
     message(
         StatusCode::OK,
         "ご回答ありがとうございました",
