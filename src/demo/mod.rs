@@ -5,6 +5,7 @@ pub mod cases;
 pub mod conferences;
 pub mod network;
 pub mod services;
+pub mod needs;
 pub mod survey;
 
 use crate::audit::{self, Entry};
@@ -182,6 +183,12 @@ pub async fn run_with_totp(
         crate::demo::cases::load(&mut tx, tenant_id, t.code, n, &staff).await?;
         crate::demo::network::load(&mut tx, tenant_id, t.code).await?;
         crate::demo::conferences::load(&mut tx, tenant_id, t.code).await?;
+        let contact = if t.code == "demo-city" {
+            "デモ市保健所 保健予防課　電話 000-123-4567（平日 8:30〜17:15）"
+        } else {
+            "デモ県 健康福祉部 疾病対策課　電話 000-765-4321（平日 8:30〜17:15）"
+        };
+        crate::demo::needs::load(&mut tx, tenant_id, t.code, contact).await?;
         audit::append(
             &mut tx,
             Entry::new(&ctx, Some(tenant_id), "demo.casework", "tenant", tenant_id)

@@ -326,7 +326,7 @@ impl Definition {
                         }
                     }
                 }
-                seen.insert(it.key.as_str(), it);
+                seen.entry(it.key.as_str()).or_insert(it);
             }
         }
         if errs.is_empty() {
