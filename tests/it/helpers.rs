@@ -170,6 +170,24 @@ impl TestApp {
         (status, body)
     }
 
+    pub async fn api_put(
+        &self,
+        token: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let res = client()
+            .put(format!("{}{}", self.url, path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("send");
+        let status = res.status().as_u16();
+        let body = res.json().await.unwrap_or(serde_json::Value::Null);
+        (status, body)
+    }
+
     pub async fn api_post(
         &self,
         token: &str,

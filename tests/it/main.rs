@@ -22,6 +22,7 @@ mod reports;
 mod routes;
 mod services;
 mod signin;
+mod surveys;
 mod tenancy;
 mod totp;
 mod training_survey;
