@@ -3,9 +3,9 @@
 
 pub mod cases;
 pub mod conferences;
+pub mod needs;
 pub mod network;
 pub mod services;
-pub mod needs;
 pub mod survey;
 
 use crate::audit::{self, Entry};

@@ -71,27 +71,59 @@ const FREE_TEXT: &[&str] = &[
 fn answer(r: &mut Rng, group: i64, band: &str, care: bool) -> BTreeMap<String, Vec<String>> {
     let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut put = |k: &str, v: &str| m.entry(format!("q_{k}")).or_default().push(v.to_string());
-    put("disease_group", &if r.pct(4) { "unknown".to_string() } else { group.to_string() });
+    put(
+        "disease_group",
+        &if r.pct(4) {
+            "unknown".to_string()
+        } else {
+            group.to_string()
+        },
+    );
     put("age_band", band);
     put("medical_care", if care { "yes" } else { "no" });
     if care {
-        for (k, p) in [("1", 70), ("2", 45), ("3", 12), ("4", 30), ("5", 15), ("6", 10)] {
+        for (k, p) in [
+            ("1", 70),
+            ("2", 45),
+            ("3", 12),
+            ("4", 30),
+            ("5", 15),
+            ("6", 10),
+        ] {
             if r.pct(p) {
                 put("medical_care_kinds", k);
             }
         }
     }
     if !r.pct(8) {
-        put("visits", &(if care { 2 + r.below(6) } else { r.below(4) }).to_string());
+        put(
+            "visits",
+            &(if care { 2 + r.below(6) } else { r.below(4) }).to_string(),
+        );
     }
-    let hard = if care { r.weighted(&[("2", 1), ("3", 2), ("4", 4), ("5", 4)]) } else { r.weighted(&[("1", 2), ("2", 4), ("3", 4), ("4", 3), ("5", 1)]) };
+    let hard = if care {
+        r.weighted(&[("2", 1), ("3", 2), ("4", 4), ("5", 4)])
+    } else {
+        r.weighted(&[("1", 2), ("2", 4), ("3", 4), ("4", 3), ("5", 1)])
+    };
     put("daily_hard", hard);
-    for (k, p) in [("1", 25), ("2", if care { 45 } else { 15 }), ("3", 30), ("4", 40), ("5", if care { 50 } else { 15 }), ("6", 18), ("7", 22)] {
+    for (k, p) in [
+        ("1", 25),
+        ("2", if care { 45 } else { 15 }),
+        ("3", 30),
+        ("4", 40),
+        ("5", if care { 50 } else { 15 }),
+        ("6", 18),
+        ("7", 22),
+    ] {
         if r.pct(p) {
             put("daily_topics", k);
         }
     }
-    put("consult", r.weighted(&[("yes", 45), ("some", 38), ("no", 17)]));
+    put(
+        "consult",
+        r.weighted(&[("yes", 45), ("some", 38), ("no", 17)]),
+    );
     let school = match band {
         "0_5" => r.weighted(&[("1", 80), ("8", 20)]),
         "6_11" => r.weighted(&[("2", 80), ("5", 17), ("8", 3)]),
@@ -101,7 +133,10 @@ fn answer(r: &mut Rng, group: i64, band: &str, care: bool) -> BTreeMap<String, V
     };
     put("school", school);
     if ["2", "3", "4", "5"].contains(&school) {
-        put("absence", r.weighted(&[("1", 40), ("2", 35), ("3", 17), ("4", 8)]));
+        put(
+            "absence",
+            r.weighted(&[("1", 40), ("2", 35), ("3", 17), ("4", 8)]),
+        );
     }
     if ["2", "3", "4", "5", "6"].contains(&school) {
         let mut any = false;
@@ -116,12 +151,22 @@ fn answer(r: &mut Rng, group: i64, band: &str, care: bool) -> BTreeMap<String, V
         }
     }
     if ["12_14", "15_17", "18_19"].contains(&band) {
-        for (k, p) in [("1", 45), ("2", 50), ("3", 40), ("4", 35), ("5", 38), ("6", 20)] {
+        for (k, p) in [
+            ("1", 45),
+            ("2", 50),
+            ("3", 40),
+            ("4", 35),
+            ("5", 38),
+            ("6", 20),
+        ] {
             if r.pct(p) {
                 put("future_worry", k);
             }
         }
-        put("self_care", r.weighted(&[("1", 2), ("2", 4), ("3", 4), ("4", 5), ("5", 3)]));
+        put(
+            "self_care",
+            r.weighted(&[("1", 2), ("2", 4), ("3", 4), ("4", 5), ("5", 3)]),
+        );
     }
     let sibling = r.pct(62);
     put("sibling", if sibling { "yes" } else { "no" });
@@ -132,15 +177,58 @@ fn answer(r: &mut Rng, group: i64, band: &str, care: bool) -> BTreeMap<String, V
             }
         }
     }
-    put("caregiver_burden", if care { r.weighted(&[("2", 1), ("3", 3), ("4", 6), ("5", 5)]) } else { r.weighted(&[("1", 1), ("2", 4), ("3", 6), ("4", 5), ("5", 2)]) });
-    put("caregiver_rest", if care { r.weighted(&[("1", 2), ("2", 4), ("3", 6)]) } else { r.weighted(&[("1", 5), ("2", 6), ("3", 3)]) });
-    put("caregiver_work", r.weighted(&[("1", 14), ("2", 26), ("3", 45), ("4", 15)]));
-    let need = |r: &mut Rng, hi: u64| if r.pct(hi) { "1" } else { r.weighted(&[("2", 3), ("3", 5), ("4", 2)]) };
+    put(
+        "caregiver_burden",
+        if care {
+            r.weighted(&[("2", 1), ("3", 3), ("4", 6), ("5", 5)])
+        } else {
+            r.weighted(&[("1", 1), ("2", 4), ("3", 6), ("4", 5), ("5", 2)])
+        },
+    );
+    put(
+        "caregiver_rest",
+        if care {
+            r.weighted(&[("1", 2), ("2", 4), ("3", 6)])
+        } else {
+            r.weighted(&[("1", 5), ("2", 6), ("3", 3)])
+        },
+    );
+    put(
+        "caregiver_work",
+        r.weighted(&[("1", 14), ("2", 26), ("3", 45), ("4", 15)]),
+    );
+    let need = |r: &mut Rng, hi: u64| {
+        if r.pct(hi) {
+            "1"
+        } else {
+            r.weighted(&[("2", 3), ("3", 5), ("4", 2)])
+        }
+    };
     put("need_respite", need(r, if care { 62 } else { 30 }));
     put("need_exchange", need(r, 28));
-    put("need_employment", need(r, if ["15_17", "18_19"].contains(&band) { 40 } else { 6 }));
+    put(
+        "need_employment",
+        need(
+            r,
+            if ["15_17", "18_19"].contains(&band) {
+                40
+            } else {
+                6
+            },
+        ),
+    );
     put("need_caregiver", need(r, if sibling { 38 } else { 14 }));
-    put("need_learning", need(r, if ["6_11", "12_14", "15_17"].contains(&band) { 30 } else { 5 }));
+    put(
+        "need_learning",
+        need(
+            r,
+            if ["6_11", "12_14", "15_17"].contains(&band) {
+                30
+            } else {
+                5
+            },
+        ),
+    );
     put("need_peer", need(r, 24));
     if r.pct(22) {
         put("wish", FREE_TEXT[r.below(FREE_TEXT.len() as u64) as usize]);
@@ -150,9 +238,21 @@ fn answer(r: &mut Rng, group: i64, band: &str, care: bool) -> BTreeMap<String, V
 
 pub async fn load(tx: &mut Tx, tenant_id: &TenantId, code: &str, contact: &str) -> AppResult<()> {
     let today = time::today_jst();
-    let (n_answers, n_codes, paper) = if code == "demo-city" { (300usize, 420usize, 24usize) } else { (150, 210, 12) };
-    for table in ["survey_responses", "survey_invitations", "survey_versions", "surveys"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = $1")).bind(tenant_id).execute(&mut **tx).await?;
+    let (n_answers, n_codes, paper) = if code == "demo-city" {
+        (300usize, 420usize, 24usize)
+    } else {
+        (150, 210, 12)
+    };
+    for table in [
+        "survey_responses",
+        "survey_invitations",
+        "survey_versions",
+        "surveys",
+    ] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = $1"))
+            .bind(tenant_id)
+            .execute(&mut **tx)
+            .await?;
     }
     let children: Vec<(i64, String, String)> = sqlx::query_as("SELECT disease_group, birth_date, medical_care FROM children WHERE tenant_id = $1 ORDER BY id")
         .bind(tenant_id)
@@ -161,15 +261,23 @@ pub async fn load(tx: &mut Tx, tenant_id: &TenantId, code: &str, contact: &str) 
     if children.is_empty() {
         return Ok(());
     }
-    let (_, _, def) = Definition::template("needs").ok_or_else(|| anyhow::anyhow!("needs template"))?;
+    let (_, _, def) =
+        Definition::template("needs").ok_or_else(|| anyhow::anyhow!("needs template"))?;
     let id = uuid::Uuid::now_v7().to_string();
     let token = new_token();
     let opened = today - Duration::days(75);
     let closed = today - Duration::days(30);
     let d = |x: NaiveDate| x.format("%Y-%m-%d").to_string();
-    let at = |x: NaiveDate, minute: i64| time::to_db(x.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() + Duration::minutes(minute));
+    let at = |x: NaiveDate, minute: i64| {
+        time::to_db(
+            x.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() + Duration::minutes(minute),
+        )
+    };
     let year = crate::time::fiscal_year(opened);
-    let title = format!("令和{}年度 小児慢性特定疾病児童等 実態把握調査（ご家族向け）", year - 2018);
+    let title = format!(
+        "令和{}年度 小児慢性特定疾病児童等 実態把握調査（ご家族向け）",
+        year - 2018
+    );
     let json = def.to_json();
     sqlx::query("INSERT INTO surveys (id, tenant_id, title, contact, purpose, anonymous, invitation_only, version, definition, status, opens_on, closes_on, token, token_hash, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, 'needs', 1, 0, 1, $5, 'closed', $6, $7, $8, $9, '佐藤 由美', $10, $11)")
         .bind(&id)
@@ -205,17 +313,34 @@ pub async fn load(tx: &mut Tx, tenant_id: &TenantId, code: &str, contact: &str) 
             id.as_str().into(),
             c.as_str().into(),
             sha256_hex(&c).into(),
-            format!("受給者証更新のお知らせ {}月分 {:03}", (opened.format("%m").to_string().parse::<u32>().unwrap_or(10) + (i as u32 * 3 / n_codes as u32) - 1) % 12 + 1, i + 1).into(),
+            format!(
+                "受給者証更新のお知らせ {}月分 {:03}",
+                (opened.format("%m").to_string().parse::<u32>().unwrap_or(10)
+                    + (i as u32 * 3 / n_codes as u32)
+                    - 1)
+                    % 12
+                    + 1,
+                i + 1
+            )
+            .into(),
             at(opened - Duration::days(7), 10 * 60).into(),
             Val::OptText(answered.then(|| at(day, 8 * 60 + r.below(14 * 60) as i64))),
         ]);
     }
     for i in 0..n_answers {
         let (group, birth, care) = &children[r.below(children.len() as u64) as usize];
-        let band = chrono::NaiveDate::parse_from_str(birth, "%Y-%m-%d").map(|b| age_band(b, today)).unwrap_or("6_11");
-        let care = care.contains("吸引") || care.contains("経管") || care.contains("人工呼吸") || care.contains("自己注射") || care.contains("導尿") || r.pct(8);
+        let band = chrono::NaiveDate::parse_from_str(birth, "%Y-%m-%d")
+            .map(|b| age_band(b, today))
+            .unwrap_or("6_11");
+        let care = care.contains("吸引")
+            || care.contains("経管")
+            || care.contains("人工呼吸")
+            || care.contains("自己注射")
+            || care.contains("導尿")
+            || r.pct(8);
         let sent = answer(&mut r, *group, band, care);
-        let a: Answers = read(&def, &sent).map_err(|e| anyhow::anyhow!("demo answer {i}: {e:?}"))?;
+        let a: Answers =
+            read(&def, &sent).map_err(|e| anyhow::anyhow!("demo answer {i}: {e:?}"))?;
         let is_paper = i >= n_answers - paper;
         let day = opened + Duration::days(r.below(44) as i64);
         responses.push(vec![
@@ -225,12 +350,45 @@ pub async fn load(tx: &mut Tx, tenant_id: &TenantId, code: &str, contact: &str) 
             Val::from(1i64),
             crate::auth::random_token().into(),
             (if is_paper { "paper" } else { "web" }).into(),
-            serde_json::to_string(&a).map_err(anyhow::Error::from)?.into(),
+            serde_json::to_string(&a)
+                .map_err(anyhow::Error::from)?
+                .into(),
             Val::OptText(None),
             at(day, 8 * 60 + r.below(14 * 60) as i64).into(),
         ]);
     }
-    insert_many(tx, "survey_invitations", &["id", "tenant_id", "survey_id", "code", "code_hash", "label", "created_at", "used_at"], invitations).await?;
-    insert_many(tx, "survey_responses", &["id", "tenant_id", "survey_id", "version", "submission", "source", "answers", "entered_by", "submitted_at"], responses).await?;
+    insert_many(
+        tx,
+        "survey_invitations",
+        &[
+            "id",
+            "tenant_id",
+            "survey_id",
+            "code",
+            "code_hash",
+            "label",
+            "created_at",
+            "used_at",
+        ],
+        invitations,
+    )
+    .await?;
+    insert_many(
+        tx,
+        "survey_responses",
+        &[
+            "id",
+            "tenant_id",
+            "survey_id",
+            "version",
+            "submission",
+            "source",
+            "answers",
+            "entered_by",
+            "submitted_at",
+        ],
+        responses,
+    )
+    .await?;
     Ok(())
 }

@@ -78,7 +78,9 @@ fn check_text(at: &str, v: &str, max: usize, multiline: bool) -> Result<(), Stri
         return Err(format!("{at}は {max} 字までです（いま {n} 字）。"));
     }
     if control(v, multiline) {
-        return Err(format!("{at}に使えない文字（制御文字など）が含まれています。"));
+        return Err(format!(
+            "{at}に使えない文字（制御文字など）が含まれています。"
+        ));
     }
     Ok(())
 }
@@ -116,7 +118,9 @@ pub fn read(
                 [] => None,
                 [v] if item.choice_label(v).is_some() => Some(Value::One((*v).clone())),
                 [_] => {
-                    fail(format!("{at}の答えが選択肢にありません。画面を開き直してください。"));
+                    fail(format!(
+                        "{at}の答えが選択肢にありません。画面を開き直してください。"
+                    ));
                     continue;
                 }
                 _ => {
@@ -134,7 +138,9 @@ pub fn read(
                 if keys.len() != values.len()
                     && values.iter().any(|v| item.choice_label(v).is_none())
                 {
-                    fail(format!("{at}の答えが選択肢にありません。画面を開き直してください。"));
+                    fail(format!(
+                        "{at}の答えが選択肢にありません。画面を開き直してください。"
+                    ));
                     continue;
                 }
                 (!keys.is_empty()).then_some(Value::Many(keys))
@@ -151,7 +157,9 @@ pub fn read(
                         let hi = item.max.unwrap_or(i64::MAX);
                         if x < lo || x > hi {
                             fail(match (item.min, item.max) {
-                                (Some(a), Some(b)) => format!("{at}は {a} から {b} までの数で書いてください。"),
+                                (Some(a), Some(b)) => {
+                                    format!("{at}は {a} から {b} までの数で書いてください。")
+                                }
                                 (Some(a), None) => format!("{at}は {a} 以上の数で書いてください。"),
                                 _ => format!("{at}は {hi} 以下の数で書いてください。"),
                             });
@@ -165,7 +173,9 @@ pub fn read(
                 None => None,
                 Some(v) => match crate::time::parse_date(v) {
                     None => {
-                        fail(format!("{at}は 2026-04-01 や 令和8年4月1日 の形で書いてください。"));
+                        fail(format!(
+                            "{at}は 2026-04-01 や 令和8年4月1日 の形で書いてください。"
+                        ));
                         continue;
                     }
                     Some(d) => Some(Value::One(d.format("%Y-%m-%d").to_string())),
@@ -174,7 +184,11 @@ pub fn read(
             Kind::Short | Kind::Long => match values.first() {
                 None => None,
                 Some(v) => {
-                    let (max, ml) = if item.kind == Kind::Short { (200, false) } else { (MAX_ANSWER, true) };
+                    let (max, ml) = if item.kind == Kind::Short {
+                        (200, false)
+                    } else {
+                        (MAX_ANSWER, true)
+                    };
                     if let Err(m) = check_text(&at, v, max, ml) {
                         fail(m);
                         continue;
@@ -203,7 +217,10 @@ pub fn read(
                             match check_text(&format!("{at}の「その他」"), t, 400, false) {
                                 Err(m) => errs.push(FieldError::new(&other_field(&item.key), m)),
                                 Ok(()) => {
-                                    out.insert(other_key(&item.key), Value::One(t.trim().to_string()));
+                                    out.insert(
+                                        other_key(&item.key),
+                                        Value::One(t.trim().to_string()),
+                                    );
                                 }
                             }
                         }
@@ -285,7 +302,11 @@ mod tests {
         assert_eq!(e[0].field, "q_kinds");
         assert!(e[0].message.contains("問2"), "{}", e[0].message);
         let e = read(&d, &sent(&[])).unwrap_err();
-        assert_eq!(e.len(), 1, "only the first is required while the second is hidden");
+        assert_eq!(
+            e.len(),
+            1,
+            "only the first is required while the second is hidden"
+        );
     }
 
     #[test]
@@ -293,15 +314,31 @@ mod tests {
         let d = def();
         let a = read(
             &d,
-            &sent(&[("q_care", "yes"), ("q_kinds", "9"), ("q_kinds", "1"), ("q_kinds__other", " 酸素 "),
-                ("q_visits", "１２"), ("q_day", "令和8年4月1日"), ("q_s", "4"), ("q_note", "<b>体調</b>\n改行")]),
+            &sent(&[
+                ("q_care", "yes"),
+                ("q_kinds", "9"),
+                ("q_kinds", "1"),
+                ("q_kinds__other", " 酸素 "),
+                ("q_visits", "１２"),
+                ("q_day", "令和8年4月1日"),
+                ("q_s", "4"),
+                ("q_note", "<b>体調</b>\n改行"),
+            ]),
         )
         .unwrap();
-        assert_eq!(a["kinds"], Value::Many(vec!["1".into(), "9".into()]), "in the item's order");
+        assert_eq!(
+            a["kinds"],
+            Value::Many(vec!["1".into(), "9".into()]),
+            "in the item's order"
+        );
         assert_eq!(a["kinds__other"], Value::One("酸素".into()));
         assert_eq!(a["visits"], Value::Number(12));
         assert_eq!(a["day"], Value::One("2026-04-01".into()));
-        assert_eq!(a["note"], Value::One("<b>体調</b>\n改行".into()), "markup kept as typed");
+        assert_eq!(
+            a["note"],
+            Value::One("<b>体調</b>\n改行".into()),
+            "markup kept as typed"
+        );
         for (f, v, want) in [
             ("q_visits", "40", "0 から 31"),
             ("q_visits", "3.5", "整数"),
@@ -322,7 +359,16 @@ mod tests {
     #[test]
     fn a_stored_answer_reads_back_the_same() {
         let d = def();
-        let a = read(&d, &sent(&[("q_care", "yes"), ("q_kinds", "9"), ("q_kinds__other", "酸素"), ("q_visits", "3")])).unwrap();
+        let a = read(
+            &d,
+            &sent(&[
+                ("q_care", "yes"),
+                ("q_kinds", "9"),
+                ("q_kinds__other", "酸素"),
+                ("q_visits", "3"),
+            ]),
+        )
+        .unwrap();
         let json = serde_json::to_string(&a).unwrap();
         let back: Answers = serde_json::from_str(&json).unwrap();
         assert_eq!(recheck(&d, &back).unwrap(), a);

@@ -40,7 +40,10 @@ async fn create(
     ApiJson(n): ApiJson<NewSurvey>,
 ) -> Result<(StatusCode, Json<Survey>), ApiError> {
     let id = store::create(&st.db, &a.ctx, n).await?;
-    Ok((StatusCode::CREATED, Json(store::get(&st.db, &a.ctx, &id).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(store::get(&st.db, &a.ctx, &id).await?),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -66,7 +69,11 @@ async fn open(State(st): State<AppState>, a: ApiAuth, Path(id): Path<String>) ->
     Ok(Json(store::get(&st.db, &a.ctx, &id).await?))
 }
 
-async fn close(State(st): State<AppState>, a: ApiAuth, Path(id): Path<String>) -> ApiResult<Survey> {
+async fn close(
+    State(st): State<AppState>,
+    a: ApiAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Survey> {
     store::set_status(&st.db, &a.ctx, &id, "closed").await?;
     Ok(Json(store::get(&st.db, &a.ctx, &id).await?))
 }
@@ -95,11 +102,18 @@ async fn results(
     Query(q): Query<ResultsQuery>,
 ) -> ApiResult<ResultsOut> {
     let (mut s, results, all) = super::results(&st.db, &a.ctx, &id).await?;
-    let def = s.definition.take().unwrap_or(Definition { intro: String::new(), sections: vec![] });
+    let def = s.definition.take().unwrap_or(Definition {
+        intro: String::new(),
+        sections: vec![],
+    });
     let mut cross = vec![];
     if let Some(by) = q.by.as_deref().filter(|b| !b.is_empty()) {
         if def.item(by).map(|i| i.kind) != Some(Kind::Single) {
-            return Err(AppError::invalid("by", "by には「ひとつ選ぶ」質問の項目キーを指定してください。").into());
+            return Err(AppError::invalid(
+                "by",
+                "by には「ひとつ選ぶ」質問の項目キーを指定してください。",
+            )
+            .into());
         }
         for it in def.items().filter(|i| i.kind.has_options() && i.key != by) {
             cross.extend(tally::cross(&def, by, &it.key, &all));
@@ -109,5 +123,10 @@ async fn results(
         .then(|| crate::surveys::model::Cell::new(s.invitations_used, s.invitations).percent())
         .flatten();
     s.definition = Some(def);
-    Ok(Json(ResultsOut { survey: s, response_rate, results, cross }))
+    Ok(Json(ResultsOut {
+        survey: s,
+        response_rate,
+        results,
+        cross,
+    }))
 }

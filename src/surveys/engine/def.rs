@@ -204,7 +204,11 @@ impl Definition {
         let d: Definition = serde_json::from_str(json).map_err(|e| {
             vec![bad(
                 "definition",
-                format!("質問の定義（JSON）を読み取れません（{} 行 {} 列）。", e.line(), e.column()),
+                format!(
+                    "質問の定義（JSON）を読み取れません（{} 行 {} 列）。",
+                    e.line(),
+                    e.column()
+                ),
             )]
         })?;
         d.check()?;
@@ -234,14 +238,20 @@ impl Definition {
         let mut errs = vec![];
         let text_ok = |s: &str| crate::validate::unsafe_text(s).is_none();
         if self.intro.chars().count() > 4000 || !text_ok(&self.intro) {
-            errs.push(bad("intro", "はじめの説明は 4000 字までで、制御文字を含めないでください。"));
+            errs.push(bad(
+                "intro",
+                "はじめの説明は 4000 字までで、制御文字を含めないでください。",
+            ));
         }
         if self.sections.is_empty() {
             errs.push(bad("sections", "区分（セクション）が一つもありません。"));
         }
         let total: usize = self.sections.iter().map(|s| s.items.len()).sum();
         if total > MAX_ITEMS {
-            errs.push(bad("sections", format!("質問は {MAX_ITEMS} 問までです（{total} 問あります）。")));
+            errs.push(bad(
+                "sections",
+                format!("質問は {MAX_ITEMS} 問までです（{total} 問あります）。"),
+            ));
         }
         let mut seen: BTreeMap<&str, &Item> = BTreeMap::new();
         let mut n = 0;
@@ -258,12 +268,21 @@ impl Definition {
                 let at = format!("問{n}");
                 if it.key.is_empty()
                     || it.key.len() > 40
-                    || !it.key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    || !it
+                        .key
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_')
                 {
-                    errs.push(bad(&f, format!("{at}: 項目キーは半角英数字と _ で 40 字までにしてください。")));
+                    errs.push(bad(
+                        &f,
+                        format!("{at}: 項目キーは半角英数字と _ で 40 字までにしてください。"),
+                    ));
                 }
                 if seen.contains_key(it.key.as_str()) {
-                    errs.push(bad(&f, format!("{at}: 項目キー「{}」が重複しています。", it.key)));
+                    errs.push(bad(
+                        &f,
+                        format!("{at}: 項目キー「{}」が重複しています。", it.key),
+                    ));
                 }
                 if it.text.trim().is_empty()
                     || it.text.chars().count() > MAX_LABEL
@@ -271,41 +290,71 @@ impl Definition {
                     || !text_ok(&it.hint)
                     || it.hint.chars().count() > MAX_LABEL
                 {
-                    errs.push(bad(&f, format!("{at}: 質問文を {MAX_LABEL} 字以内で入れてください。")));
+                    errs.push(bad(
+                        &f,
+                        format!("{at}: 質問文を {MAX_LABEL} 字以内で入れてください。"),
+                    ));
                 }
-                if it.kind == Kind::Single || it.kind == Kind::Multi {
-                    if it.options.len() < 2 {
-                        errs.push(bad(&f, format!("{at}: 選択肢を二つ以上入れてください。")));
-                    }
+                if (it.kind == Kind::Single || it.kind == Kind::Multi) && it.options.len() < 2 {
+                    errs.push(bad(&f, format!("{at}: 選択肢を二つ以上入れてください。")));
                 }
                 if it.kind == Kind::Scale && !(it.options.is_empty() || it.options.len() == 5) {
-                    errs.push(bad(&f, format!("{at}: 5段階の選択肢は五つです（空なら標準の五つ）。")));
+                    errs.push(bad(
+                        &f,
+                        format!("{at}: 5段階の選択肢は五つです（空なら標準の五つ）。"),
+                    ));
                 }
                 if !it.kind.has_options() && !it.options.is_empty() {
-                    errs.push(bad(&f, format!("{at}: 「{}」の質問に選択肢は置けません。", it.kind.label())));
+                    errs.push(bad(
+                        &f,
+                        format!("{at}: 「{}」の質問に選択肢は置けません。", it.kind.label()),
+                    ));
                 }
                 if it.options.len() > MAX_OPTIONS {
                     errs.push(bad(&f, format!("{at}: 選択肢は {MAX_OPTIONS} までです。")));
                 }
                 let mut keys = BTreeSet::new();
                 for c in &it.options {
-                    if c.key.is_empty() || c.key.len() > 40 || !c.key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                        errs.push(bad(&f, format!("{at}: 選択肢のキーは半角英数字と _ で 40 字までです。")));
+                    if c.key.is_empty()
+                        || c.key.len() > 40
+                        || !c.key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    {
+                        errs.push(bad(
+                            &f,
+                            format!("{at}: 選択肢のキーは半角英数字と _ で 40 字までです。"),
+                        ));
                     }
                     if !keys.insert(c.key.as_str()) {
-                        errs.push(bad(&f, format!("{at}: 選択肢のキー「{}」が重複しています。", c.key)));
+                        errs.push(bad(
+                            &f,
+                            format!("{at}: 選択肢のキー「{}」が重複しています。", c.key),
+                        ));
                     }
-                    if c.label.trim().is_empty() || c.label.chars().count() > 200 || !text_ok(&c.label) {
-                        errs.push(bad(&f, format!("{at}: 選択肢の文を 200 字以内で入れてください。")));
+                    if c.label.trim().is_empty()
+                        || c.label.chars().count() > 200
+                        || !text_ok(&c.label)
+                    {
+                        errs.push(bad(
+                            &f,
+                            format!("{at}: 選択肢の文を 200 字以内で入れてください。"),
+                        ));
                     }
                 }
                 if let (Some(lo), Some(hi)) = (it.min, it.max) {
                     if lo > hi {
-                        errs.push(bad(&f, format!("{at}: 最小値（{lo}）が最大値（{hi}）より大きくなっています。")));
+                        errs.push(bad(
+                            &f,
+                            format!("{at}: 最小値（{lo}）が最大値（{hi}）より大きくなっています。"),
+                        ));
                     }
                 }
-                if (it.min.is_some() || it.max.is_some() || !it.unit.is_empty()) && it.kind != Kind::Number {
-                    errs.push(bad(&f, format!("{at}: 最小値・最大値・単位は「数」の質問だけに置けます。")));
+                if (it.min.is_some() || it.max.is_some() || !it.unit.is_empty())
+                    && it.kind != Kind::Number
+                {
+                    errs.push(bad(
+                        &f,
+                        format!("{at}: 最小値・最大値・単位は「数」の質問だけに置けます。"),
+                    ));
                 }
                 if it.unit.chars().count() > 20 || !text_ok(&it.unit) {
                     errs.push(bad(&f, format!("{at}: 単位は 20 字までです。")));
@@ -350,7 +399,13 @@ mod tests {
             }
         }
         let needs = Definition::template("needs").unwrap().2;
-        for k in ["disease_group", "age_band", "medical_care", "sibling", "caregiver_burden"] {
+        for k in [
+            "disease_group",
+            "age_band",
+            "medical_care",
+            "sibling",
+            "caregiver_burden",
+        ] {
             assert!(needs.item(k).is_some(), "the needs survey asks {k}");
         }
     }
@@ -368,14 +423,42 @@ mod tests {
         )
         .unwrap_err();
         let all: Vec<&str> = d.iter().map(|e| e.message.as_str()).collect();
-        assert!(all.iter().any(|m| m.contains("問1") && m.contains("二つ以上")), "{all:?}");
-        assert!(all.iter().any(|m| m.contains("問2") && m.contains("重複")), "{all:?}");
-        assert!(all.iter().any(|m| m.contains("問2") && m.contains("最小値")), "{all:?}");
-        assert!(all.iter().any(|m| m.contains("問3") && m.contains("前にありません")), "{all:?}");
-        assert!(all.iter().any(|m| m.contains("問4") && m.contains("選択肢が")), "{all:?}");
-        assert!(all.iter().any(|m| m.contains("問5") && m.contains("半角英数字")), "{all:?}");
-        assert!(all.iter().any(|m| m.contains("問5") && m.contains("単位")), "{all:?}");
-        assert!(Definition::parse("{").unwrap_err()[0].message.contains("JSON"));
+        assert!(
+            all.iter()
+                .any(|m| m.contains("問1") && m.contains("二つ以上")),
+            "{all:?}"
+        );
+        assert!(
+            all.iter().any(|m| m.contains("問2") && m.contains("重複")),
+            "{all:?}"
+        );
+        assert!(
+            all.iter()
+                .any(|m| m.contains("問2") && m.contains("最小値")),
+            "{all:?}"
+        );
+        assert!(
+            all.iter()
+                .any(|m| m.contains("問3") && m.contains("前にありません")),
+            "{all:?}"
+        );
+        assert!(
+            all.iter()
+                .any(|m| m.contains("問4") && m.contains("選択肢が")),
+            "{all:?}"
+        );
+        assert!(
+            all.iter()
+                .any(|m| m.contains("問5") && m.contains("半角英数字")),
+            "{all:?}"
+        );
+        assert!(
+            all.iter().any(|m| m.contains("問5") && m.contains("単位")),
+            "{all:?}"
+        );
+        assert!(Definition::parse("{").unwrap_err()[0]
+            .message
+            .contains("JSON"));
         assert!(Definition::parse(r#"{"sections":[],"extra":1}"#).is_err());
     }
 

@@ -60,7 +60,12 @@ pub fn csv(def: &Definition, all: &[Answers]) -> anyhow::Result<Vec<u8>> {
     w.into_inner().map_err(|e| anyhow::anyhow!(e.to_string()))
 }
 
-pub fn xlsx(title: &str, def: &Definition, results: &Results, all: &[Answers]) -> anyhow::Result<Vec<u8>> {
+pub fn xlsx(
+    title: &str,
+    def: &Definition,
+    results: &Results,
+    all: &[Answers],
+) -> anyhow::Result<Vec<u8>> {
     let mut summary = vec![];
     for it in &results.items {
         let q = format!("問{} {}", it.number, it.text);
@@ -75,8 +80,19 @@ pub fn xlsx(title: &str, def: &Definition, results: &Results, all: &[Answers]) -
                 ]);
             }
         } else if let Some(v) = &it.numbers {
-            for (l, x) in [("最小", v.min as f64), ("中央値", v.median), ("平均", v.mean), ("最大", v.max as f64)] {
-                summary.push(vec![Cell::Text(q.clone()), Cell::Text(l.into()), Cell::Number(x), Cell::Empty, Cell::Number(v.n as f64)]);
+            for (l, x) in [
+                ("最小", v.min as f64),
+                ("中央値", v.median),
+                ("平均", v.mean),
+                ("最大", v.max as f64),
+            ] {
+                summary.push(vec![
+                    Cell::Text(q.clone()),
+                    Cell::Text(l.into()),
+                    Cell::Number(x),
+                    Cell::Empty,
+                    Cell::Number(v.n as f64),
+                ]);
             }
         } else if it.kind != Kind::Date {
             summary.push(vec![
@@ -92,7 +108,10 @@ pub fn xlsx(title: &str, def: &Definition, results: &Results, all: &[Answers]) -
                 Cell::Text(q),
                 Cell::Text("無回答".into()),
                 Cell::Number(it.no_answer as f64),
-                crate::surveys::model::Cell::new(it.no_answer, it.n).percent().map(Cell::Number).unwrap_or(Cell::Empty),
+                crate::surveys::model::Cell::new(it.no_answer, it.n)
+                    .percent()
+                    .map(Cell::Number)
+                    .unwrap_or(Cell::Empty),
                 Cell::Number(it.n as f64),
             ]);
         }
@@ -101,7 +120,10 @@ pub fn xlsx(title: &str, def: &Definition, results: &Results, all: &[Answers]) -
     let raw = CellSheet {
         name: "回答".into(),
         title: format!("{title}　回答（{} 件）", all.len()),
-        columns: head.iter().map(|h| (h.clone(), if h == "回答番号" { 8.0 } else { 18.0 })).collect(),
+        columns: head
+            .iter()
+            .map(|h| (h.clone(), if h == "回答番号" { 8.0 } else { 18.0 }))
+            .collect(),
         rows: rows
             .into_iter()
             .map(|r| {
@@ -119,7 +141,10 @@ pub fn xlsx(title: &str, def: &Definition, results: &Results, all: &[Answers]) -
     workbook_cells(&[
         CellSheet {
             name: "集計".into(),
-            title: format!("{title}　集計（回答 {} 件。割合は各問の対象者数 n に対する %）", results.responses),
+            title: format!(
+                "{title}　集計（回答 {} 件。割合は各問の対象者数 n に対する %）",
+                results.responses
+            ),
             columns: vec![
                 ("質問".into(), 48.0),
                 ("選択肢".into(), 32.0),

@@ -69,20 +69,37 @@ pub struct Invitation {
 
 /// Makes one code per label (a label: who the letter goes to, e.g. a 受給者番号 or
 /// 「12月更新分 3」); returns them in the order given.
-pub async fn add(db: &Db, ctx: &Ctx, survey_id: &str, labels: &[String]) -> AppResult<Vec<Invitation>> {
+pub async fn add(
+    db: &Db,
+    ctx: &Ctx,
+    survey_id: &str,
+    labels: &[String],
+) -> AppResult<Vec<Invitation>> {
     let t = writer(ctx)?.clone();
     let mut errs = vec![];
     if labels.is_empty() {
-        errs.push(FieldError::new("labels", "送る相手を一行に一人ずつ入れてください（番号だけでもかまいません）。"));
+        errs.push(FieldError::new(
+            "labels",
+            "送る相手を一行に一人ずつ入れてください（番号だけでもかまいません）。",
+        ));
     }
     if labels.len() > MAX_BATCH {
-        errs.push(FieldError::new("labels", format!("一度に作れる回答コードは {MAX_BATCH} までです（{} 行あります）。", labels.len())));
+        errs.push(FieldError::new(
+            "labels",
+            format!(
+                "一度に作れる回答コードは {MAX_BATCH} までです（{} 行あります）。",
+                labels.len()
+            ),
+        ));
     }
     for (i, l) in labels.iter().enumerate() {
         crate::validate::check_line(&mut errs, "labels", l, 100);
         if errs.len() > 5 {
             errs.truncate(5);
-            errs.push(FieldError::new("labels", format!("{} 行目などに直すところがあります。", i + 1)));
+            errs.push(FieldError::new(
+                "labels",
+                format!("{} 行目などに直すところがあります。", i + 1),
+            ));
             break;
         }
     }
@@ -110,14 +127,29 @@ pub async fn add(db: &Db, ctx: &Ctx, survey_id: &str, labels: &[String]) -> AppR
             .bind(&now)
             .execute(&mut *tx)
             .await?;
-        out.push(Invitation { code, label: l.trim().to_string(), created_at: now.clone(), used_at: None });
+        out.push(Invitation {
+            code,
+            label: l.trim().to_string(),
+            created_at: now.clone(),
+            used_at: None,
+        });
     }
-    audit::commit(tx, Entry::new(ctx, Some(&t), "survey.invite", "survey", survey_id).detail(&format!("回答コード {} 件", labels.len()))).await?;
+    audit::commit(
+        tx,
+        Entry::new(ctx, Some(&t), "survey.invite", "survey", survey_id)
+            .detail(&format!("回答コード {} 件", labels.len())),
+    )
+    .await?;
     Ok(out)
 }
 
 /// The survey's codes (unanswered first when `unanswered_only` is false, then answered).
-pub async fn list(db: &Db, ctx: &Ctx, survey_id: &str, unanswered_only: bool) -> AppResult<Vec<Invitation>> {
+pub async fn list(
+    db: &Db,
+    ctx: &Ctx,
+    survey_id: &str,
+    unanswered_only: bool,
+) -> AppResult<Vec<Invitation>> {
     let t = reader(ctx)?;
     // The codes themselves are for those who send the letters.
     super::store::writer(ctx)?;
@@ -134,7 +166,12 @@ pub async fn list(db: &Db, ctx: &Ctx, survey_id: &str, unanswered_only: bool) ->
         if unanswered_only && used_at.is_some() {
             continue;
         }
-        out.push(Invitation { code: r.try_get("code")?, label: r.try_get("label")?, created_at: r.try_get("created_at")?, used_at });
+        out.push(Invitation {
+            code: r.try_get("code")?,
+            label: r.try_get("label")?,
+            created_at: r.try_get("created_at")?,
+            used_at,
+        });
     }
     Ok(out)
 }
@@ -149,10 +186,21 @@ mod tests {
             let c = new_code();
             assert_eq!(c.len(), 9);
             assert_eq!(canonical_code(&c).as_deref(), Some(c.as_str()));
-            assert_eq!(canonical_code(&c.to_lowercase().replace('-', " ")).as_deref(), Some(c.as_str()));
+            assert_eq!(
+                canonical_code(&c.to_lowercase().replace('-', " ")).as_deref(),
+                Some(c.as_str())
+            );
         }
-        assert_eq!(canonical_code("ｏｉｌ2-ABCD").as_deref(), Some("0112-ABCD"), "全角, O/I/L forgiven");
-        assert_eq!(canonical_code("ABCD-EFGU"), None, "U is not in the alphabet");
+        assert_eq!(
+            canonical_code("ｏｉｌ2-ABCD").as_deref(),
+            Some("0112-ABCD"),
+            "全角, O/I/L forgiven"
+        );
+        assert_eq!(
+            canonical_code("ABCD-EFGU"),
+            None,
+            "U is not in the alphabet"
+        );
         assert_eq!(canonical_code("ABC"), None);
         assert_eq!(canonical_code(&"A".repeat(100)), None);
     }

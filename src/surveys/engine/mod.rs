@@ -26,10 +26,17 @@ use crate::error::AppResult;
 
 /// A survey's results from its answers (every version's answers, counted against the
 /// current questions by their item keys).
-pub async fn results(db: &Db, ctx: &Ctx, id: &str) -> AppResult<(store::Survey, tally::Results, Vec<answers::Answers>)> {
+pub async fn results(
+    db: &Db,
+    ctx: &Ctx,
+    id: &str,
+) -> AppResult<(store::Survey, tally::Results, Vec<answers::Answers>)> {
     let (s, rs) = store::responses(db, ctx, id).await?;
     let all: Vec<answers::Answers> = rs.into_iter().map(|r| r.answers).collect();
-    let def = s.definition.clone().unwrap_or_else(|| def::Definition { intro: String::new(), sections: vec![] });
+    let def = s.definition.clone().unwrap_or_else(|| def::Definition {
+        intro: String::new(),
+        sections: vec![],
+    });
     let r = tally::results(&def, &all);
     Ok((s, r, all))
 }

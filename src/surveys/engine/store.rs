@@ -81,7 +81,12 @@ fn status_label(s: &str) -> &'static str {
 }
 
 /// Whether a survey set to `status` takes answers on `today` (YYYY-MM-DD).
-pub fn accepting(status: &str, opens_on: Option<&str>, closes_on: Option<&str>, today: &str) -> bool {
+pub fn accepting(
+    status: &str,
+    opens_on: Option<&str>,
+    closes_on: Option<&str>,
+    today: &str,
+) -> bool {
     status == "open" && opens_on.is_none_or(|o| o <= today) && closes_on.is_none_or(|c| c >= today)
 }
 
@@ -187,18 +192,36 @@ fn yes() -> bool {
     true
 }
 
-fn check_settings(title: &str, contact: &str, opens_on: &Option<String>, closes_on: &Option<String>) -> Result<(Option<String>, Option<String>), Vec<FieldError>> {
+fn check_settings(
+    title: &str,
+    contact: &str,
+    opens_on: &Option<String>,
+    closes_on: &Option<String>,
+) -> Result<(Option<String>, Option<String>), Vec<FieldError>> {
     let mut errs = vec![];
     if title.trim().is_empty() {
         errs.push(FieldError::new("title", "調査の名前を入れてください。"));
     }
     crate::validate::check_line(&mut errs, "title", title, 100);
     crate::validate::check_line(&mut errs, "contact", contact, 200);
-    let o = crate::validate::opt_date_db("opens_on", "受付の開始日", opens_on.as_deref().unwrap_or(""), &mut errs);
-    let c = crate::validate::opt_date_db("closes_on", "受付の終了日", closes_on.as_deref().unwrap_or(""), &mut errs);
+    let o = crate::validate::opt_date_db(
+        "opens_on",
+        "受付の開始日",
+        opens_on.as_deref().unwrap_or(""),
+        &mut errs,
+    );
+    let c = crate::validate::opt_date_db(
+        "closes_on",
+        "受付の終了日",
+        closes_on.as_deref().unwrap_or(""),
+        &mut errs,
+    );
     if let (Some(a), Some(b)) = (&o, &c) {
         if a > b {
-            errs.push(FieldError::new("closes_on", "受付の終了日は開始日より後にしてください。"));
+            errs.push(FieldError::new(
+                "closes_on",
+                "受付の終了日は開始日より後にしてください。",
+            ));
         }
     }
     if errs.is_empty() {
@@ -211,7 +234,8 @@ fn check_settings(title: &str, contact: &str, opens_on: &Option<String>, closes_
 /// Creates a survey (draft) from a template or a definition; returns its id.
 pub async fn create(db: &Db, ctx: &Ctx, n: NewSurvey) -> AppResult<String> {
     let t = writer(ctx)?.clone();
-    let (opens_on, closes_on) = check_settings(&n.title, &n.contact, &n.opens_on, &n.closes_on).map_err(AppError::Validation)?;
+    let (opens_on, closes_on) = check_settings(&n.title, &n.contact, &n.opens_on, &n.closes_on)
+        .map_err(AppError::Validation)?;
     let (def, purpose) = match (n.definition, n.template.as_deref()) {
         (Some(d), _) => {
             d.check().map_err(AppError::Validation)?;
@@ -225,7 +249,10 @@ pub async fn create(db: &Db, ctx: &Ctx, n: NewSurvey) -> AppResult<String> {
         }
     };
     if !["needs", "training", "other"].contains(&purpose.as_str()) {
-        return Err(AppError::invalid("purpose", "目的は needs、training、other のどれかです。"));
+        return Err(AppError::invalid(
+            "purpose",
+            "目的は needs、training、other のどれかです。",
+        ));
     }
     let id = new_id();
     let now = time::now_db();
@@ -259,7 +286,11 @@ pub async fn create(db: &Db, ctx: &Ctx, n: NewSurvey) -> AppResult<String> {
         .bind(&now)
         .execute(&mut *tx)
         .await?;
-    audit::commit(tx, Entry::new(ctx, Some(&t), "survey.create", "survey", &id).detail(n.title.trim())).await?;
+    audit::commit(
+        tx,
+        Entry::new(ctx, Some(&t), "survey.create", "survey", &id).detail(n.title.trim()),
+    )
+    .await?;
     Ok(id)
 }
 
@@ -288,7 +319,13 @@ pub async fn copy(db: &Db, ctx: &Ctx, id: &str) -> AppResult<String> {
 /// New questions. Once answers have arrived, the survey is locked to them: the change
 /// becomes a new version (the answers keep the version they answered). `version` is the
 /// one the editor started from (409 when someone else changed it since).
-pub async fn set_definition(db: &Db, ctx: &Ctx, id: &str, version: i64, def: &Definition) -> AppResult<i64> {
+pub async fn set_definition(
+    db: &Db,
+    ctx: &Ctx,
+    id: &str,
+    version: i64,
+    def: &Definition,
+) -> AppResult<i64> {
     let t = writer(ctx)?.clone();
     def.check().map_err(AppError::Validation)?;
     let mut tx = db.begin_write().await?;
@@ -307,7 +344,11 @@ pub async fn set_definition(db: &Db, ctx: &Ctx, id: &str, version: i64, def: &De
         .await?;
     let now = time::now_db();
     let json = def.to_json();
-    let v = if answered > 0 { s.version + 1 } else { s.version };
+    let v = if answered > 0 {
+        s.version + 1
+    } else {
+        s.version
+    };
     if answered > 0 {
         sqlx::query("INSERT INTO survey_versions (survey_id, tenant_id, version, definition, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(id)
@@ -334,8 +375,16 @@ pub async fn set_definition(db: &Db, ctx: &Ctx, id: &str, version: i64, def: &De
         .bind(&t)
         .execute(&mut *tx)
         .await?;
-    let detail = if answered > 0 { format!("第{v}版（回答のある第{}版は保存）", s.version) } else { format!("第{v}版を変更") };
-    audit::commit(tx, Entry::new(ctx, Some(&t), "survey.questions", "survey", id).detail(&detail)).await?;
+    let detail = if answered > 0 {
+        format!("第{v}版（回答のある第{}版は保存）", s.version)
+    } else {
+        format!("第{v}版を変更")
+    };
+    audit::commit(
+        tx,
+        Entry::new(ctx, Some(&t), "survey.questions", "survey", id).detail(&detail),
+    )
+    .await?;
     Ok(v)
 }
 
@@ -353,7 +402,8 @@ pub struct Settings {
 /// (those who answered were told their answer was anonymous).
 pub async fn set_settings(db: &Db, ctx: &Ctx, id: &str, s: &Settings) -> AppResult<()> {
     let t = writer(ctx)?.clone();
-    let (o, c) = check_settings(&s.title, &s.contact, &s.opens_on, &s.closes_on).map_err(AppError::Validation)?;
+    let (o, c) = check_settings(&s.title, &s.contact, &s.opens_on, &s.closes_on)
+        .map_err(AppError::Validation)?;
     let mut tx = db.begin_write().await?;
     let cur = load(&mut tx, ctx, &t, id).await?;
     if cur.anonymous && !s.anonymous && cur.responses > 0 {
@@ -371,7 +421,11 @@ pub async fn set_settings(db: &Db, ctx: &Ctx, id: &str, s: &Settings) -> AppResu
         .bind(s.contact.trim())
         .execute(&mut *tx)
         .await?;
-    audit::commit(tx, Entry::new(ctx, Some(&t), "survey.settings", "survey", id).detail(s.title.trim())).await?;
+    audit::commit(
+        tx,
+        Entry::new(ctx, Some(&t), "survey.settings", "survey", id).detail(s.title.trim()),
+    )
+    .await?;
     Ok(())
 }
 
@@ -379,7 +433,10 @@ pub async fn set_settings(db: &Db, ctx: &Ctx, id: &str, s: &Settings) -> AppResu
 pub async fn set_status(db: &Db, ctx: &Ctx, id: &str, status: &str) -> AppResult<()> {
     let t = writer(ctx)?.clone();
     if status != "open" && status != "closed" {
-        return Err(AppError::invalid("status", "status は open（受付を始める）か closed（締め切る）です。"));
+        return Err(AppError::invalid(
+            "status",
+            "status は open（受付を始める）か closed（締め切る）です。",
+        ));
     }
     let mut tx = db.begin_write().await?;
     let cur = load(&mut tx, ctx, &t, id).await?;
@@ -393,8 +450,16 @@ pub async fn set_status(db: &Db, ctx: &Ctx, id: &str, status: &str) -> AppResult
         .bind(&t)
         .execute(&mut *tx)
         .await?;
-    let action = if status == "open" { "survey.open" } else { "survey.close" };
-    audit::commit(tx, Entry::new(ctx, Some(&t), action, "survey", id).detail(&cur.title)).await?;
+    let action = if status == "open" {
+        "survey.open"
+    } else {
+        "survey.close"
+    };
+    audit::commit(
+        tx,
+        Entry::new(ctx, Some(&t), action, "survey", id).detail(&cur.title),
+    )
+    .await?;
     Ok(())
 }
 
@@ -436,9 +501,16 @@ async fn public_in(conn: &mut Conn, token: &str) -> AppResult<Option<PublicSurve
     };
     let tenant_name: String = r.try_get("tenant_name")?;
     // No account: the survey's tenant, found by its token, is the one answered in.
-    let tenant = Ctx::system_in(Role::Partner, Tenancy { id: r.try_get("tenant_id")?, code: String::new(), name: tenant_name.clone() })
-        .tenant()?
-        .clone();
+    let tenant = Ctx::system_in(
+        Role::Partner,
+        Tenancy {
+            id: r.try_get("tenant_id")?,
+            code: String::new(),
+            name: tenant_name.clone(),
+        },
+    )
+    .tenant()?
+    .clone();
     let status: String = r.try_get("status")?;
     let opens_on: Option<String> = r.try_get("opens_on")?;
     let closes_on: Option<String> = r.try_get("closes_on")?;
@@ -453,7 +525,8 @@ async fn public_in(conn: &mut Conn, token: &str) -> AppResult<Option<PublicSurve
         title: r.try_get("title")?,
         contact: r.try_get("contact")?,
         version: r.try_get("version")?,
-        definition: serde_json::from_str(&r.try_get::<String, _>("definition")?).map_err(anyhow::Error::from)?,
+        definition: serde_json::from_str(&r.try_get::<String, _>("definition")?)
+            .map_err(anyhow::Error::from)?,
         invitation_only: r.try_get::<i64, _>("invitation_only")? != 0,
         anonymous: r.try_get::<i64, _>("anonymous")? != 0,
         accepting: accepting(&status, opens_on.as_deref(), closes_on.as_deref(), &today),
@@ -473,7 +546,10 @@ fn check_submission(s: &str) -> AppResult<()> {
     if (16..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         Ok(())
     } else {
-        Err(AppError::invalid("submission", "送信の控えが読み取れません。画面を開き直してから、もう一度送信してください。"))
+        Err(AppError::invalid(
+            "submission",
+            "送信の控えが読み取れません。画面を開き直してから、もう一度送信してください。",
+        ))
     }
 }
 
@@ -492,16 +568,42 @@ pub async fn submit(
     let s = public(db, &token).await?.ok_or(AppError::NotFound)?;
     let answers = answers::read(&s.definition, sent).map_err(AppError::Validation)?;
     let mut tx = db.begin_write().await?;
-    let now_s = public_in(&mut tx, &token).await?.ok_or(AppError::NotFound)?;
+    let now_s = public_in(&mut tx, &token)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if now_s.id != s.id || now_s.version != s.version {
         return Err(AppError::Conflict("回答のあいだに質問が変わりました。お手数ですが、画面を開き直して、もう一度答えてください。".into()));
     }
     if !now_s.accepting {
-        return Err(AppError::Conflict("この調査の受付は終わっています。".into()));
+        return Err(AppError::Conflict(
+            "この調査の受付は終わっています。".into(),
+        ));
     }
-    save(&mut tx, &s.tenant, &s.id, s.version, s.invitation_only, code, submission, &answers, "web", None, s.anonymous).await
-        .and_then_commit(tx, Entry::anonymous("調査の回答者（無記名）", Some(s.tenant.as_str()), "survey.answer", "survey", &s.id))
-        .await
+    save(
+        &mut tx,
+        &s.tenant,
+        &s.id,
+        s.version,
+        s.invitation_only,
+        code,
+        submission,
+        &answers,
+        "web",
+        None,
+        s.anonymous,
+    )
+    .await
+    .and_then_commit(
+        tx,
+        Entry::anonymous(
+            "調査の回答者（無記名）",
+            Some(s.tenant.as_str()),
+            "survey.answer",
+            "survey",
+            &s.id,
+        ),
+    )
+    .await
 }
 
 /// An answer written in `tx` (and its code spent), or Saved::Again.
@@ -531,11 +633,14 @@ pub(crate) async fn save(
     let code = code.trim();
     if invitation_only || !code.is_empty() {
         let Some(c) = super::invite::canonical_code(code) else {
-            return Err(AppError::invalid("code", if code.is_empty() {
-                "この調査は、お手紙に書いてある「回答コード」を入れて答えます。"
-            } else {
-                "回答コードが正しくありません。お手紙に書いてある 8 文字を、もう一度確かめてください。"
-            }));
+            return Err(AppError::invalid(
+                "code",
+                if code.is_empty() {
+                    "この調査は、お手紙に書いてある「回答コード」を入れて答えます。"
+                } else {
+                    "回答コードが正しくありません。お手紙に書いてある 8 文字を、もう一度確かめてください。"
+                },
+            ));
         };
         let spent = sqlx::query("UPDATE survey_invitations SET used_at = $1 WHERE survey_id = $2 AND tenant_id = $3 AND code_hash = $4 AND used_at IS NULL")
             .bind(time::now_db())
@@ -545,16 +650,23 @@ pub(crate) async fn save(
             .execute(&mut **tx)
             .await?;
         if spent.rows_affected() != 1 {
-            return Err(AppError::invalid("code", "この回答コードは使えません（すでに回答があったか、正しくありません）。"));
+            return Err(AppError::invalid(
+                "code",
+                "この回答コードは使えません（すでに回答があったか、正しくありません）。",
+            ));
         }
     }
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM survey_responses WHERE survey_id = $1 AND tenant_id = $2")
-        .bind(survey_id)
-        .bind(tenant)
-        .fetch_one(&mut **tx)
-        .await?;
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM survey_responses WHERE survey_id = $1 AND tenant_id = $2",
+    )
+    .bind(survey_id)
+    .bind(tenant)
+    .fetch_one(&mut **tx)
+    .await?;
     if n >= MAX_RESPONSES {
-        return Err(AppError::Conflict(format!("この調査は回答数の上限（{MAX_RESPONSES}件）に達しました。")));
+        return Err(AppError::Conflict(format!(
+            "この調査は回答数の上限（{MAX_RESPONSES}件）に達しました。"
+        )));
     }
     sqlx::query("INSERT INTO survey_responses (id, tenant_id, survey_id, version, submission, source, answers, entered_by, submitted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
         .bind(new_id())
@@ -605,12 +717,29 @@ pub async fn enter_paper(
     let mut tx = db.begin_write().await?;
     let cur = load(&mut tx, ctx, &t, id).await?;
     if cur.version != s.version {
-        return Err(AppError::Conflict("入力のあいだに質問が変わりました。画面を開き直してください。".into()));
+        return Err(AppError::Conflict(
+            "入力のあいだに質問が変わりました。画面を開き直してください。".into(),
+        ));
     }
-    save(&mut tx, &t, id, s.version, false, code, submission, &answers, "paper", Some(&ctx.display_name), s.anonymous)
-        .await
-        .and_then_commit(tx, Entry::new(ctx, Some(&t), "survey.paper_answer", "survey", id).detail(&s.title))
-        .await
+    save(
+        &mut tx,
+        &t,
+        id,
+        s.version,
+        false,
+        code,
+        submission,
+        &answers,
+        "paper",
+        Some(&ctx.display_name),
+        s.anonymous,
+    )
+    .await
+    .and_then_commit(
+        tx,
+        Entry::new(ctx, Some(&t), "survey.paper_answer", "survey", id).detail(&s.title),
+    )
+    .await
 }
 
 /// A stored answer.
@@ -639,7 +768,8 @@ pub async fn responses(db: &Db, ctx: &Ctx, id: &str) -> AppResult<(Survey, Vec<R
             id: r.try_get("id")?,
             version: r.try_get("version")?,
             source: r.try_get("source")?,
-            answers: serde_json::from_str(&r.try_get::<String, _>("answers")?).map_err(anyhow::Error::from)?,
+            answers: serde_json::from_str(&r.try_get::<String, _>("answers")?)
+                .map_err(anyhow::Error::from)?,
             submitted_at: r.try_get("submitted_at")?,
         });
     }

@@ -141,8 +141,16 @@ fn item_result(number: usize, section: &str, item: &Item, all: &[Answers]) -> It
             .zip(&counts)
             .map(|(c, k)| count(Cell::new(*k, n), &c.key, &c.label))
             .collect(),
-        numbers: if item.kind == Kind::Number { numbers(nums) } else { None },
-        texts: if item.kind == Kind::Date { vec![] } else { texts },
+        numbers: if item.kind == Kind::Number {
+            numbers(nums)
+        } else {
+            None
+        },
+        texts: if item.kind == Kind::Date {
+            vec![]
+        } else {
+            texts
+        },
     }
 }
 
@@ -193,7 +201,9 @@ pub struct Cross {
 /// 無回答 of `by` when there are such answers; None when either is not of that kind.
 pub fn cross(def: &Definition, by: &str, item: &str, all: &[Answers]) -> Option<Cross> {
     let b = def.item(by).filter(|i| i.kind == Kind::Single)?;
-    let it = def.item(item).filter(|i| i.kind.has_options() && i.key != b.key)?;
+    let it = def
+        .item(item)
+        .filter(|i| i.kind.has_options() && i.key != b.key)?;
     let cols = it.choices();
     let mut groups: Vec<(String, String)> =
         b.choices().into_iter().map(|c| (c.key, c.label)).collect();
@@ -251,7 +261,10 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn a(pairs: &[(&str, Value)]) -> Answers {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect::<BTreeMap<_, _>>()
     }
     fn one(s: &str) -> Value {
         Value::One(s.into())
@@ -273,9 +286,21 @@ mod tests {
     fn counts_are_of_those_shown_the_item() {
         let d = def();
         let all = vec![
-            a(&[("care", one("yes")), ("kinds", Value::Many(vec!["1".into(), "2".into()])), ("visits", Value::Number(2))]),
-            a(&[("care", one("yes")), ("kinds", Value::Many(vec!["1".into()])), ("visits", Value::Number(3))]),
-            a(&[("care", one("yes")), ("visits", Value::Number(10)), ("note", one("<b>"))]),
+            a(&[
+                ("care", one("yes")),
+                ("kinds", Value::Many(vec!["1".into(), "2".into()])),
+                ("visits", Value::Number(2)),
+            ]),
+            a(&[
+                ("care", one("yes")),
+                ("kinds", Value::Many(vec!["1".into()])),
+                ("visits", Value::Number(3)),
+            ]),
+            a(&[
+                ("care", one("yes")),
+                ("visits", Value::Number(10)),
+                ("note", one("<b>")),
+            ]),
             a(&[("care", one("no"))]),
         ];
         let r = results(&d, &all);
@@ -284,8 +309,16 @@ mod tests {
         assert_eq!((care.n, care.answered, care.options[0].count), (4, 4, 3));
         assert_eq!(care.options[0].percent, Some(75.0));
         let kinds = &r.items[1];
-        assert_eq!((kinds.n, kinds.answered, kinds.no_answer), (3, 2, 1), "shown to the three with care");
-        assert_eq!(kinds.options[0].percent, Some(66.7), "2 of 3, one decimal, half up");
+        assert_eq!(
+            (kinds.n, kinds.answered, kinds.no_answer),
+            (3, 2, 1),
+            "shown to the three with care"
+        );
+        assert_eq!(
+            kinds.options[0].percent,
+            Some(66.7),
+            "2 of 3, one decimal, half up"
+        );
         assert_eq!(kinds.options[1].percent, Some(33.3));
         let v = r.items[2].numbers.as_ref().unwrap();
         assert_eq!((v.n, v.min, v.max, v.mean, v.median), (3, 2, 10, 5.0, 3.0));
@@ -300,9 +333,15 @@ mod tests {
         let d = def();
         let mut all = vec![];
         for _ in 0..6 {
-            all.push(a(&[("care", one("yes")), ("kinds", Value::Many(vec!["1".into()]))]));
+            all.push(a(&[
+                ("care", one("yes")),
+                ("kinds", Value::Many(vec!["1".into()])),
+            ]));
         }
-        all.push(a(&[("care", one("yes")), ("kinds", Value::Many(vec!["2".into()]))]));
+        all.push(a(&[
+            ("care", one("yes")),
+            ("kinds", Value::Many(vec!["2".into()])),
+        ]));
         let c = cross(&d, "care", "kinds", &all).unwrap();
         assert_eq!(c.rows.len(), 2, "no 無回答 row without such answers");
         assert_eq!(c.rows[0].n, 7);
@@ -310,7 +349,13 @@ mod tests {
         assert!(!c.rows[0].cells[0].small);
         assert!(c.rows[0].cells[1].small, "one answer is marked");
         assert_eq!(c.rows[1].n, 0, "no one without care was shown the item");
-        assert!(cross(&d, "visits", "care", &all).is_none(), "only by a single choice");
-        assert!(cross(&d, "care", "note", &all).is_none(), "only of a choice");
+        assert!(
+            cross(&d, "visits", "care", &all).is_none(),
+            "only by a single choice"
+        );
+        assert!(
+            cross(&d, "care", "note", &all).is_none(),
+            "only of a choice"
+        );
     }
 }

@@ -298,9 +298,15 @@ pub(super) async fn answer_submit(
     };
     let busy = !allow(&token);
     if !matches!(store::public_link(&st.db, &token).await, Ok(Some(_))) {
-        return crate::surveys::engine::web::public::submit(&st, &session.csrf, &token, &body, busy)
-            .await
-            .unwrap_or_else(not_open);
+        return crate::surveys::engine::web::public::submit(
+            &st,
+            &session.csrf,
+            &token,
+            &body,
+            busy,
+        )
+        .await
+        .unwrap_or_else(not_open);
     }
     let sent = match crate::web::form::decode_form::<AnswerForm>(&body) {
         Ok(f) => Sent::from(f),

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
+use crate::error::FieldError;
 use crate::surveys::engine::answers::{field, other_field};
 use crate::surveys::engine::def::Definition;
-use crate::error::FieldError;
 
 pub struct OptView {
     pub id: String,
@@ -98,7 +98,11 @@ impl<'de> Deserialize<'de> for Values {
 }
 
 /// The sections of `def` with what `sent` holds and the errors of a refusal.
-pub fn sections(def: &Definition, sent: &BTreeMap<String, Vec<String>>, errors: &[FieldError]) -> Vec<SectionView> {
+pub fn sections(
+    def: &Definition,
+    sent: &BTreeMap<String, Vec<String>>,
+    errors: &[FieldError],
+) -> Vec<SectionView> {
     let none: Vec<String> = vec![];
     let mut numbers: HashMap<&str, usize> = HashMap::new();
     let mut n = 0;
@@ -114,13 +118,22 @@ pub fn sections(def: &Definition, sent: &BTreeMap<String, Vec<String>>, errors: 
                 None => (String::new(), String::new(), String::new()),
                 Some(w) => {
                     let src = def.item(&w.item);
-                    let labels: Vec<String> = w
-                        .is
-                        .iter()
-                        .map(|k| format!("「{}」", src.and_then(|s| s.choice_label(k)).unwrap_or_else(|| k.clone())))
-                        .collect();
+                    let labels: Vec<String> =
+                        w.is.iter()
+                            .map(|k| {
+                                format!(
+                                    "「{}」",
+                                    src.and_then(|s| s.choice_label(k))
+                                        .unwrap_or_else(|| k.clone())
+                                )
+                            })
+                            .collect();
                     (
-                        format!("問{}で{}を選んだ方に", numbers.get(w.item.as_str()).copied().unwrap_or(0), labels.join("か")),
+                        format!(
+                            "問{}で{}を選んだ方に",
+                            numbers.get(w.item.as_str()).copied().unwrap_or(0),
+                            labels.join("か")
+                        ),
                         field(&w.item),
                         w.is.join("|"),
                     )
@@ -144,9 +157,20 @@ pub fn sections(def: &Definition, sent: &BTreeMap<String, Vec<String>>, errors: 
                     })
                     .collect(),
                 other_name: other_field(&it.key),
-                other_value: sent.get(&other_field(&it.key)).and_then(|v| v.first()).cloned().unwrap_or_default(),
-                value: if it.kind.has_options() { String::new() } else { values.first().cloned().unwrap_or_default() },
-                error: errors.iter().find(|e| e.field == name || e.field == other_field(&it.key)).map(|e| e.message.clone()),
+                other_value: sent
+                    .get(&other_field(&it.key))
+                    .and_then(|v| v.first())
+                    .cloned()
+                    .unwrap_or_default(),
+                value: if it.kind.has_options() {
+                    String::new()
+                } else {
+                    values.first().cloned().unwrap_or_default()
+                },
+                error: errors
+                    .iter()
+                    .find(|e| e.field == name || e.field == other_field(&it.key))
+                    .map(|e| e.message.clone()),
                 min: it.min.map(|v| v.to_string()).unwrap_or_default(),
                 max: it.max.map(|v| v.to_string()).unwrap_or_default(),
                 unit: it.unit.clone(),
@@ -156,7 +180,11 @@ pub fn sections(def: &Definition, sent: &BTreeMap<String, Vec<String>>, errors: 
                 name,
             });
         }
-        out.push(SectionView { title: s.title.clone(), note: s.note.clone(), items });
+        out.push(SectionView {
+            title: s.title.clone(),
+            note: s.note.clone(),
+            items,
+        });
     }
     out
 }
@@ -168,5 +196,9 @@ pub fn submission_key() -> String {
 
 /// The messages of a refusal that belong to no question (the code, the submission key).
 pub fn general_errors(errors: &[FieldError]) -> Vec<String> {
-    errors.iter().filter(|e| !e.field.starts_with("q_")).map(|e| e.message.clone()).collect()
+    errors
+        .iter()
+        .filter(|e| !e.field.starts_with("q_"))
+        .map(|e| e.message.clone())
+        .collect()
 }

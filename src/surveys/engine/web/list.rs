@@ -55,17 +55,35 @@ pub(super) fn period(s: &Survey) -> String {
 
 async fn view(st: &AppState, a: &Auth, form: NewForm, errors: Vec<FieldError>) -> PageResult {
     let rows = store::list(&st.db, &a.ctx).await.page_err(a)?;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let chosen = if form.template.is_empty() { "needs".to_string() } else { form.template.clone() };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let chosen = if form.template.is_empty() {
+        "needs".to_string()
+    } else {
+        form.template.clone()
+    };
     Ok(render_status(
         status,
         &ListPage {
             page: Page::for_auth("調査・アンケート", a),
-            rows: rows.into_iter().map(|s| Row { period: period(&s), s }).collect(),
+            rows: rows
+                .into_iter()
+                .map(|s| Row {
+                    period: period(&s),
+                    s,
+                })
+                .collect(),
             can_manage: policy::can(&a.ctx, Action::ManageSurveys),
             templates: TEMPLATES
                 .iter()
-                .map(|(k, name, _, _)| Opt { value: k.to_string(), label: name.to_string(), selected: *k == chosen })
+                .map(|(k, name, _, _)| Opt {
+                    value: k.to_string(),
+                    label: name.to_string(),
+                    selected: *k == chosen,
+                })
                 .collect(),
             form,
             errors,
@@ -77,12 +95,20 @@ pub(super) async fn list(State(st): State<AppState>, a: Auth) -> PageResult {
     view(&st, &a, NewForm::default(), vec![]).await
 }
 
-pub(super) async fn create(State(st): State<AppState>, a: Auth, Form(f): Form<NewForm>) -> PageResult {
+pub(super) async fn create(
+    State(st): State<AppState>,
+    a: Auth,
+    Form(f): Form<NewForm>,
+) -> PageResult {
     let n = NewSurvey {
         title: f.title.clone(),
         contact: f.contact.clone(),
         purpose: None,
-        template: Some(if f.template.is_empty() { "needs".into() } else { f.template.clone() }),
+        template: Some(if f.template.is_empty() {
+            "needs".into()
+        } else {
+            f.template.clone()
+        }),
         definition: None,
         anonymous: f.named.is_none(),
         invitation_only: f.invitation_only.is_some(),
@@ -96,7 +122,11 @@ pub(super) async fn create(State(st): State<AppState>, a: Auth, Form(f): Form<Ne
     }
 }
 
-pub(super) async fn copy(State(st): State<AppState>, a: Auth, Path(id): Path<String>) -> PageResult {
+pub(super) async fn copy(
+    State(st): State<AppState>,
+    a: Auth,
+    Path(id): Path<String>,
+) -> PageResult {
     let new = store::copy(&st.db, &a.ctx, &id).await.page_err(&a)?;
     Ok(Redirect::to(&format!("/surveys/{new}?done=copied")).into_response())
 }

@@ -29,9 +29,15 @@ pub fn routes() -> Router<AppState> {
         .route("/surveys/{id}/copy", post(list::copy))
         .route("/surveys/{id}/handout", get(show::handout))
         .route("/surveys/{id}/qr.svg", get(show::qr))
-        .route("/surveys/{id}/invitations", get(show::invitations).post(show::invite))
+        .route(
+            "/surveys/{id}/invitations",
+            get(show::invitations).post(show::invite),
+        )
         .route("/surveys/{id}/invitations.csv", get(show::invitations_csv))
-        .route("/surveys/{id}/questions", get(questions::page).post(questions::change))
+        .route(
+            "/surveys/{id}/questions",
+            get(questions::page).post(questions::change),
+        )
         .route("/surveys/{id}/preview", get(paper::preview))
         .route("/surveys/{id}/paper", get(paper::page).post(paper::enter))
         .route("/surveys/{id}/results", get(results::page))

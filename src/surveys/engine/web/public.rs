@@ -10,8 +10,8 @@ use askama::Template;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::form::{general_errors, sections, submission_key, AnswerForm, SectionView};
 use super::date_label;
+use super::form::{general_errors, sections, submission_key, AnswerForm, SectionView};
 use crate::error::FieldError;
 use crate::surveys::engine::store::{self, PublicSurvey, Saved};
 use crate::web::pages::{render_status, Page};
@@ -51,11 +51,22 @@ struct ThanksPage {
 
 /// Search engines should never keep an answer page.
 fn noindex(mut res: Response) -> Response {
-    res.headers_mut().insert("x-robots-tag", HeaderValue::from_static("noindex, nofollow"));
+    res.headers_mut().insert(
+        "x-robots-tag",
+        HeaderValue::from_static("noindex, nofollow"),
+    );
     res
 }
 
-fn page(csrf: &str, token: &str, s: &PublicSurvey, sent: &BTreeMap<String, Vec<String>>, code: &str, submission: &str, errors: &[FieldError]) -> AnswerPage {
+fn page(
+    csrf: &str,
+    token: &str,
+    s: &PublicSurvey,
+    sent: &BTreeMap<String, Vec<String>>,
+    code: &str,
+    submission: &str,
+    errors: &[FieldError],
+) -> AnswerPage {
     AnswerPage {
         page: Page::new(s.title.clone(), None, csrf, "/s"),
         tenant_name: s.tenant_name.clone(),
@@ -83,7 +94,10 @@ fn closed(s: &PublicSurvey) -> Response {
             page: Page::new("受付は終わりました", None, "", "/s"),
             tenant_name: s.tenant_name.clone(),
             heading: "この調査の受付は終わりました",
-            message: format!("「{}」は、いま回答を受け付けていません。ご協力ありがとうございました。", s.title),
+            message: format!(
+                "「{}」は、いま回答を受け付けていません。ご協力ありがとうございました。",
+                s.title
+            ),
             draft_key: String::new(),
         },
     ))
@@ -100,11 +114,28 @@ pub async fn form(st: &AppState, csrf: &str, token: &str, code: &str) -> Option<
         return Some(closed(&s));
     }
     let code = crate::surveys::engine::invite::canonical_code(code).unwrap_or_default();
-    Some(noindex(render_status(StatusCode::OK, &page(csrf, token, &s, &BTreeMap::new(), &code, &submission_key(), &[]))))
+    Some(noindex(render_status(
+        StatusCode::OK,
+        &page(
+            csrf,
+            token,
+            &s,
+            &BTreeMap::new(),
+            &code,
+            &submission_key(),
+            &[],
+        ),
+    )))
 }
 
 /// Saves an answer, or None when the token is not an engine survey's.
-pub async fn submit(st: &AppState, csrf: &str, token: &str, body: &[u8], busy: bool) -> Option<Response> {
+pub async fn submit(
+    st: &AppState,
+    csrf: &str,
+    token: &str,
+    body: &[u8],
+    busy: bool,
+) -> Option<Response> {
     let s = match store::public(&st.db, token).await {
         Ok(Some(s)) => s,
         Ok(None) => return None,
@@ -116,8 +147,15 @@ pub async fn submit(st: &AppState, csrf: &str, token: &str, body: &[u8], busy: b
     };
     let sent = f.sent();
     let again = |errors: Vec<FieldError>, status: StatusCode| {
-        let key = if f.submission.is_empty() { submission_key() } else { f.submission.clone() };
-        noindex(render_status(status, &page(csrf, token, &s, &sent, &f.code, &key, &errors)))
+        let key = if f.submission.is_empty() {
+            submission_key()
+        } else {
+            f.submission.clone()
+        };
+        noindex(render_status(
+            status,
+            &page(csrf, token, &s, &sent, &f.code, &key, &errors),
+        ))
     };
     if busy {
         return Some(again(
@@ -125,14 +163,22 @@ pub async fn submit(st: &AppState, csrf: &str, token: &str, body: &[u8], busy: b
             StatusCode::TOO_MANY_REQUESTS,
         ));
     }
-    Some(match store::submit(&st.db, token, &f.code, &f.submission, &sent).await {
-        Ok(Saved::New | Saved::Again) => Redirect::to(&format!("/s/{token}/thanks")).into_response(),
-        Err(AppError::Validation(errors)) => again(errors, StatusCode::UNPROCESSABLE_ENTITY),
-        Err(AppError::Conflict(m)) if !s.accepting || m.contains("受付は終わって") => closed(&s),
-        Err(AppError::Conflict(m)) => again(vec![FieldError::new("form", m)], StatusCode::CONFLICT),
-        Err(AppError::NotFound) => closed(&s),
-        Err(e) => crate::web::pages::error_page(None, &e),
-    })
+    Some(
+        match store::submit(&st.db, token, &f.code, &f.submission, &sent).await {
+            Ok(Saved::New | Saved::Again) => {
+                Redirect::to(&format!("/s/{token}/thanks")).into_response()
+            }
+            Err(AppError::Validation(errors)) => again(errors, StatusCode::UNPROCESSABLE_ENTITY),
+            Err(AppError::Conflict(m)) if !s.accepting || m.contains("受付は終わって") => {
+                closed(&s)
+            }
+            Err(AppError::Conflict(m)) => {
+                again(vec![FieldError::new("form", m)], StatusCode::CONFLICT)
+            }
+            Err(AppError::NotFound) => closed(&s),
+            Err(e) => crate::web::pages::error_page(None, &e),
+        },
+    )
 }
 
 /// After an answer (reads nothing personal; the draft in the browser is cleared).

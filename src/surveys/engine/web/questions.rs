@@ -104,7 +104,11 @@ fn rows(def: &Definition) -> Vec<SectionRow> {
                         kind: it.kind.label(),
                         required: it.required,
                         options: it.choices().into_iter().map(|c| (c.key, c.label)).collect(),
-                        when: it.when.as_ref().map(|w| format!("「{}」が {} のとき", w.item, w.is.join("・"))).unwrap_or_default(),
+                        when: it
+                            .when
+                            .as_ref()
+                            .map(|w| format!("「{}」が {} のとき", w.item, w.is.join("・")))
+                            .unwrap_or_default(),
                         first: n == 1,
                         last: n == total,
                     }
@@ -116,7 +120,11 @@ fn rows(def: &Definition) -> Vec<SectionRow> {
 
 /// The item form filled from an existing item.
 fn form_of(def: &Definition, key: &str) -> Option<ChangeForm> {
-    let (si, it) = def.sections.iter().enumerate().find_map(|(i, s)| s.items.iter().find(|x| x.key == key).map(|x| (i, x)))?;
+    let (si, it) = def
+        .sections
+        .iter()
+        .enumerate()
+        .find_map(|(i, s)| s.items.iter().find(|x| x.key == key).map(|x| (i, x)))?;
     Some(ChangeForm {
         op: "save".into(),
         orig: it.key.clone(),
@@ -126,7 +134,12 @@ fn form_of(def: &Definition, key: &str) -> Option<ChangeForm> {
         text: it.text.clone(),
         hint: it.hint.clone(),
         required: it.required.then(|| "1".into()),
-        options: it.options.iter().map(|c| c.label.as_str()).collect::<Vec<_>>().join("\n"),
+        options: it
+            .options
+            .iter()
+            .map(|c| c.label.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
         other: it.options.last().filter(|c| c.other).map(|_| "1".into()),
         min: it.min.map(|v| v.to_string()).unwrap_or_default(),
         max: it.max.map(|v| v.to_string()).unwrap_or_default(),
@@ -137,25 +150,64 @@ fn form_of(def: &Definition, key: &str) -> Option<ChangeForm> {
     })
 }
 
-async fn view(st: &AppState, a: &Auth, id: &str, form: Option<ChangeForm>, errors: Vec<FieldError>, notice: Option<String>) -> PageResult {
+async fn view(
+    st: &AppState,
+    a: &Auth,
+    id: &str,
+    form: Option<ChangeForm>,
+    errors: Vec<FieldError>,
+    notice: Option<String>,
+) -> PageResult {
     let s = store::get(&st.db, &a.ctx, id).await.page_err(a)?;
     let def = s.definition.clone().ok_or(AppError::NotFound).page_err(a)?;
     let editing = form.as_ref().is_some_and(|f| !f.orig.is_empty());
     let mut form = form.unwrap_or_default();
     form.version = s.version;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let json = if form.op == "json" && !form.json.is_empty() { form.json.clone() } else { serde_json::to_string_pretty(&def).unwrap_or_default() };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let json = if form.op == "json" && !form.json.is_empty() {
+        form.json.clone()
+    } else {
+        serde_json::to_string_pretty(&def).unwrap_or_default()
+    };
     Ok(render_status(
         status,
         &QuestionsPage {
             page: Page::for_auth(format!("質問（{}）", s.title), a).notice(notice),
             sections: rows(&def),
-            section_opts: def.sections.iter().enumerate().map(|(i, x)| Opt { value: i.to_string(), label: x.title.clone(), selected: form.section == i.to_string() }).collect(),
-            kinds: Kind::ALL.iter().map(|k| Opt { value: k.as_str().into(), label: k.label().into(), selected: form.kind == k.as_str() }).collect(),
+            section_opts: def
+                .sections
+                .iter()
+                .enumerate()
+                .map(|(i, x)| Opt {
+                    value: i.to_string(),
+                    label: x.title.clone(),
+                    selected: form.section == i.to_string(),
+                })
+                .collect(),
+            kinds: Kind::ALL
+                .iter()
+                .map(|k| Opt {
+                    value: k.as_str().into(),
+                    label: k.label().into(),
+                    selected: form.kind == k.as_str(),
+                })
+                .collect(),
             choice_items: def
                 .items()
                 .filter(|i| matches!(i.kind, Kind::Single | Kind::Multi))
-                .map(|i| Opt { value: i.key.clone(), label: format!("{}（{}）", crate::surveys::engine::answers::short(&i.text), i.key), selected: form.when_item == i.key })
+                .map(|i| Opt {
+                    value: i.key.clone(),
+                    label: format!(
+                        "{}（{}）",
+                        crate::surveys::engine::answers::short(&i.text),
+                        i.key
+                    ),
+                    selected: form.when_item == i.key,
+                })
                 .collect(),
             json,
             editing,
@@ -166,7 +218,12 @@ async fn view(st: &AppState, a: &Auth, id: &str, form: Option<ChangeForm>, error
     ))
 }
 
-pub(super) async fn page(State(st): State<AppState>, a: Auth, Path(id): Path<String>, Query(q): Query<EditQuery>) -> PageResult {
+pub(super) async fn page(
+    State(st): State<AppState>,
+    a: Auth,
+    Path(id): Path<String>,
+    Query(q): Query<EditQuery>,
+) -> PageResult {
     let form = match &q.edit {
         Some(k) => {
             let s = store::get(&st.db, &a.ctx, &id).await.page_err(&a)?;
@@ -190,7 +247,9 @@ fn int(field: &str, label: &str, s: &str) -> Result<Option<i64>, Vec<FieldError>
     if t.is_empty() {
         return Ok(None);
     }
-    t.parse::<i64>().map(Some).map_err(|_| bad(field, format!("{label}は整数で入れてください。")))
+    t.parse::<i64>()
+        .map(Some)
+        .map_err(|_| bad(field, format!("{label}は整数で入れてください。")))
 }
 
 /// The item the form describes (keys of options kept where their words are unchanged).
@@ -200,24 +259,43 @@ fn item_of(f: &ChangeForm, def: &Definition) -> Result<Item, Vec<FieldError>> {
     let mut key = f.key.trim().to_string();
     if key.is_empty() {
         key = old.map(|o| o.key.clone()).unwrap_or_else(|| {
-            (1..).map(|i| format!("q{i}")).find(|k| def.item(k).is_none()).unwrap_or_default()
+            (1..)
+                .map(|i| format!("q{i}"))
+                .find(|k| def.item(k).is_none())
+                .unwrap_or_default()
         });
     }
-    let labels: Vec<&str> = f.options.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let labels: Vec<&str> = f
+        .options
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     let mut options: Vec<Choice> = vec![];
     if kind.has_options() {
         let mut next = 1;
         for l in &labels {
-            let keep = old.and_then(|o| o.options.iter().find(|c| c.label == *l)).map(|c| c.key.clone());
+            let keep = old
+                .and_then(|o| o.options.iter().find(|c| c.label == *l))
+                .map(|c| c.key.clone());
             let k = keep.unwrap_or_else(|| loop {
                 let k = next.to_string();
                 next += 1;
-                let taken = options.iter().any(|c| c.key == k) || old.is_some_and(|o| o.options.iter().any(|c| c.key == k && !labels.contains(&c.label.as_str())));
+                let taken = options.iter().any(|c| c.key == k)
+                    || old.is_some_and(|o| {
+                        o.options
+                            .iter()
+                            .any(|c| c.key == k && !labels.contains(&c.label.as_str()))
+                    });
                 if !taken {
                     break k;
                 }
             });
-            options.push(Choice { key: k, label: l.to_string(), other: false });
+            options.push(Choice {
+                key: k,
+                label: l.to_string(),
+                other: false,
+            });
         }
         if f.other.is_some() {
             if let Some(last) = options.last_mut() {
@@ -228,8 +306,16 @@ fn item_of(f: &ChangeForm, def: &Definition) -> Result<Item, Vec<FieldError>> {
     let when = if f.when_item.trim().is_empty() {
         None
     } else {
-        let is: Vec<String> = crate::text::nfkc(&f.when_is).split([',', '、', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
-        Some(Condition { item: f.when_item.trim().to_string(), is })
+        let is: Vec<String> = crate::text::nfkc(&f.when_is)
+            .split([',', '、', ' '])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        Some(Condition {
+            item: f.when_item.trim().to_string(),
+            is,
+        })
     };
     let is_num = kind == Kind::Number;
     Ok(Item {
@@ -239,22 +325,42 @@ fn item_of(f: &ChangeForm, def: &Definition) -> Result<Item, Vec<FieldError>> {
         hint: f.hint.trim().to_string(),
         required: f.required.is_some(),
         options,
-        min: if is_num { int("min", "最小値", &f.min)? } else { None },
-        max: if is_num { int("max", "最大値", &f.max)? } else { None },
-        unit: if is_num { f.unit.trim().to_string() } else { String::new() },
+        min: if is_num {
+            int("min", "最小値", &f.min)?
+        } else {
+            None
+        },
+        max: if is_num {
+            int("max", "最大値", &f.max)?
+        } else {
+            None
+        },
+        unit: if is_num {
+            f.unit.trim().to_string()
+        } else {
+            String::new()
+        },
         when,
     })
 }
 
 fn position(def: &Definition, key: &str) -> Option<(usize, usize)> {
-    def.sections.iter().enumerate().find_map(|(si, s)| s.items.iter().position(|i| i.key == key).map(|ii| (si, ii)))
+    def.sections
+        .iter()
+        .enumerate()
+        .find_map(|(si, s)| s.items.iter().position(|i| i.key == key).map(|ii| (si, ii)))
 }
 
 /// The definition after the change `f`.
 fn apply(mut def: Definition, f: &ChangeForm) -> Result<Definition, Vec<FieldError>> {
     match f.op.as_str() {
         "up" | "down" => {
-            let (si, ii) = position(&def, &f.key).ok_or_else(|| bad("key", "その質問は見つかりません。画面を開き直してください。"))?;
+            let (si, ii) = position(&def, &f.key).ok_or_else(|| {
+                bad(
+                    "key",
+                    "その質問は見つかりません。画面を開き直してください。",
+                )
+            })?;
             let it = def.sections[si].items.remove(ii);
             if f.op == "up" {
                 if ii > 0 {
@@ -273,9 +379,17 @@ fn apply(mut def: Definition, f: &ChangeForm) -> Result<Definition, Vec<FieldErr
             }
         }
         "delete" => {
-            let (si, ii) = position(&def, &f.key).ok_or_else(|| bad("key", "その質問は見つかりません。画面を開き直してください。"))?;
+            let (si, ii) = position(&def, &f.key).ok_or_else(|| {
+                bad(
+                    "key",
+                    "その質問は見つかりません。画面を開き直してください。",
+                )
+            })?;
             def.sections[si].items.remove(ii);
-            if let Some(d) = def.items().find(|i| i.when.as_ref().is_some_and(|w| w.item == f.key)) {
+            if let Some(d) = def
+                .items()
+                .find(|i| i.when.as_ref().is_some_and(|w| w.item == f.key))
+            {
                 return Err(bad("key", format!("「{}」は、この質問の答えで表示が決まります。先にその条件を外してください。", crate::surveys::engine::answers::short(&d.text))));
             }
         }
@@ -284,15 +398,27 @@ fn apply(mut def: Definition, f: &ChangeForm) -> Result<Definition, Vec<FieldErr
             if t.is_empty() {
                 return Err(bad("new_section", "区分の見出しを入れてください。"));
             }
-            def.sections.push(Section { title: t.to_string(), note: String::new(), items: vec![] });
+            def.sections.push(Section {
+                title: t.to_string(),
+                note: String::new(),
+                items: vec![],
+            });
         }
         "delete_section" => {
-            let i: usize = f.section.parse().map_err(|_| bad("section", "区分が見つかりません。"))?;
+            let i: usize = f
+                .section
+                .parse()
+                .map_err(|_| bad("section", "区分が見つかりません。"))?;
             match def.sections.get(i) {
                 Some(s) if s.items.is_empty() && def.sections.len() > 1 => {
                     def.sections.remove(i);
                 }
-                _ => return Err(bad("section", "質問が残っている区分や、最後の一つの区分は消せません。")),
+                _ => {
+                    return Err(bad(
+                        "section",
+                        "質問が残っている区分や、最後の一つの区分は消せません。",
+                    ))
+                }
             }
         }
         "json" => {
@@ -300,12 +426,23 @@ fn apply(mut def: Definition, f: &ChangeForm) -> Result<Definition, Vec<FieldErr
         }
         "save" => {
             let item = item_of(f, &def)?;
-            let target: usize = f.section.parse().unwrap_or(def.sections.len().saturating_sub(1));
+            let target: usize = f
+                .section
+                .parse()
+                .unwrap_or(def.sections.len().saturating_sub(1));
             if target >= def.sections.len() {
                 return Err(bad("section", "区分を選んでください。"));
             }
-            if !f.orig.is_empty() && item.key != f.orig && def.items().any(|i| i.when.as_ref().is_some_and(|w| w.item == f.orig)) {
-                return Err(bad("key", "ほかの質問の表示の条件に使われているので、項目キーは変えられません。"));
+            if !f.orig.is_empty()
+                && item.key != f.orig
+                && def
+                    .items()
+                    .any(|i| i.when.as_ref().is_some_and(|w| w.item == f.orig))
+            {
+                return Err(bad(
+                    "key",
+                    "ほかの質問の表示の条件に使われているので、項目キーは変えられません。",
+                ));
             }
             match position(&def, &f.orig).filter(|_| !f.orig.is_empty()) {
                 Some((si, ii)) if si == target => def.sections[si].items[ii] = item,
@@ -315,21 +452,38 @@ fn apply(mut def: Definition, f: &ChangeForm) -> Result<Definition, Vec<FieldErr
                 }
                 None => {
                     if def.item(&item.key).is_some() {
-                        return Err(bad("key", format!("項目キー「{}」はもう使われています。", item.key)));
+                        return Err(bad(
+                            "key",
+                            format!("項目キー「{}」はもう使われています。", item.key),
+                        ));
                     }
                     def.sections[target].items.push(item);
                 }
             }
         }
-        _ => return Err(bad("op", "何をするかが読み取れません。画面を開き直してください。")),
+        _ => {
+            return Err(bad(
+                "op",
+                "何をするかが読み取れません。画面を開き直してください。",
+            ))
+        }
     }
     def.check()?;
     Ok(def)
 }
 
-pub(super) async fn change(State(st): State<AppState>, a: Auth, Path(id): Path<String>, Form(f): Form<ChangeForm>) -> PageResult {
+pub(super) async fn change(
+    State(st): State<AppState>,
+    a: Auth,
+    Path(id): Path<String>,
+    Form(f): Form<ChangeForm>,
+) -> PageResult {
     let s = store::get(&st.db, &a.ctx, &id).await.page_err(&a)?;
-    let def = s.definition.clone().ok_or(AppError::NotFound).page_err(&a)?;
+    let def = s
+        .definition
+        .clone()
+        .ok_or(AppError::NotFound)
+        .page_err(&a)?;
     if f.version != s.version {
         let e = bad("version", "ほかの人がこの調査の質問を変えました。いまの質問を確かめてから、もう一度操作してください。");
         return view(&st, &a, &id, Some(f), e, None).await;
@@ -340,7 +494,11 @@ pub(super) async fn change(State(st): State<AppState>, a: Auth, Path(id): Path<S
     };
     match store::set_definition(&st.db, &a.ctx, &id, f.version, &new).await {
         Ok(v) => {
-            let done = if v > s.version { "new_version" } else { "saved" };
+            let done = if v > s.version {
+                "new_version"
+            } else {
+                "saved"
+            };
             Ok(Redirect::to(&format!("/surveys/{id}/questions?done={done}")).into_response())
         }
         Err(AppError::Validation(e)) => view(&st, &a, &id, Some(f), e, None).await,

@@ -50,22 +50,46 @@ struct ResultsPage {
 /// Most text answers listed under one question (the rest are counted; the files hold all).
 const TEXTS_SHOWN: usize = 200;
 
-pub(super) async fn page(State(st): State<AppState>, a: Auth, Path(id): Path<String>, Query(q): Query<ResultsQuery>) -> PageResult {
+pub(super) async fn page(
+    State(st): State<AppState>,
+    a: Auth,
+    Path(id): Path<String>,
+    Query(q): Query<ResultsQuery>,
+) -> PageResult {
     let (s, res, all) = results(&st.db, &a.ctx, &id).await.page_err(&a)?;
-    let def = s.definition.clone().unwrap_or(Definition { intro: String::new(), sections: vec![] });
-    let by = def.item(&q.by).filter(|i| i.kind == Kind::Single).map(|i| i.key.clone());
+    let def = s.definition.clone().unwrap_or(Definition {
+        intro: String::new(),
+        sections: vec![],
+    });
+    let by = def
+        .item(&q.by)
+        .filter(|i| i.kind == Kind::Single)
+        .map(|i| i.key.clone());
     let needle = crate::text::search_key(q.q.trim());
     let items = res
         .items
         .into_iter()
         .map(|r| {
             let chart = if r.kind.has_options() && r.n > 0 {
-                let rows: Vec<Row> = r.options.iter().map(|o| Row { label: o.label.clone(), values: vec![o.percent] }).collect();
-                bars(&format!("問{}の回答の割合（n={}）", r.number, r.n), &["割合"], &rows)
+                let rows: Vec<Row> = r
+                    .options
+                    .iter()
+                    .map(|o| Row {
+                        label: o.label.clone(),
+                        values: vec![o.percent],
+                    })
+                    .collect();
+                bars(
+                    &format!("問{}の回答の割合（n={}）", r.number, r.n),
+                    &["割合"],
+                    &rows,
+                )
             } else {
                 String::new()
             };
-            let cross = by.as_deref().and_then(|b| tally::cross(&def, b, &r.key, &all));
+            let cross = by
+                .as_deref()
+                .and_then(|b| tally::cross(&def, b, &r.key, &all));
             let matching: Vec<String> = r
                 .texts
                 .iter()
@@ -73,7 +97,13 @@ pub(super) async fn page(State(st): State<AppState>, a: Auth, Path(id): Path<Str
                 .cloned()
                 .collect();
             let hidden = matching.len().saturating_sub(TEXTS_SHOWN);
-            ItemView { chart, cross, texts: matching.into_iter().take(TEXTS_SHOWN).collect(), texts_hidden: hidden, r }
+            ItemView {
+                chart,
+                cross,
+                texts: matching.into_iter().take(TEXTS_SHOWN).collect(),
+                texts_hidden: hidden,
+                r,
+            }
         })
         .collect();
     let rate = if s.invitations > 0 {
@@ -90,11 +120,19 @@ pub(super) async fn page(State(st): State<AppState>, a: Auth, Path(id): Path<Str
         page: Page::for_auth(format!("結果（{}）", s.title), &a),
         responses: res.responses,
         rate,
-        by_text: by.as_deref().and_then(|b| def.item(b)).map(|i| i.text.clone()).unwrap_or_default(),
+        by_text: by
+            .as_deref()
+            .and_then(|b| def.item(b))
+            .map(|i| i.text.clone())
+            .unwrap_or_default(),
         by_opts: def
             .items()
             .filter(|i| i.kind == Kind::Single)
-            .map(|i| Opt { value: i.key.clone(), label: crate::surveys::engine::answers::short(&i.text), selected: by.as_deref() == Some(i.key.as_str()) })
+            .map(|i| Opt {
+                value: i.key.clone(),
+                label: crate::surveys::engine::answers::short(&i.text),
+                selected: by.as_deref() == Some(i.key.as_str()),
+            })
             .collect(),
         q: q.q,
         items,
@@ -103,16 +141,38 @@ pub(super) async fn page(State(st): State<AppState>, a: Auth, Path(id): Path<Str
     }))
 }
 
-pub(super) async fn xlsx(State(st): State<AppState>, a: Auth, Path(id): Path<String>) -> PageResult {
+pub(super) async fn xlsx(
+    State(st): State<AppState>,
+    a: Auth,
+    Path(id): Path<String>,
+) -> PageResult {
     let (s, res, all) = results(&st.db, &a.ctx, &id).await.page_err(&a)?;
-    let def = s.definition.clone().unwrap_or(Definition { intro: String::new(), sections: vec![] });
-    let bytes = export::xlsx(&s.title, &def, &res, &all).map_err(AppError::Internal).page_err(&a)?;
-    Ok(crate::web::download::download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("{}_結果.xlsx", file_base(&s.title))))
+    let def = s.definition.clone().unwrap_or(Definition {
+        intro: String::new(),
+        sections: vec![],
+    });
+    let bytes = export::xlsx(&s.title, &def, &res, &all)
+        .map_err(AppError::Internal)
+        .page_err(&a)?;
+    Ok(crate::web::download::download(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &format!("{}_結果.xlsx", file_base(&s.title)),
+    ))
 }
 
 pub(super) async fn csv(State(st): State<AppState>, a: Auth, Path(id): Path<String>) -> PageResult {
     let (s, _, all) = results(&st.db, &a.ctx, &id).await.page_err(&a)?;
-    let def = s.definition.clone().unwrap_or(Definition { intro: String::new(), sections: vec![] });
-    let bytes = export::csv(&def, &all).map_err(AppError::Internal).page_err(&a)?;
-    Ok(crate::web::download::download(bytes, "text/csv; charset=utf-8", &format!("{}_回答.csv", file_base(&s.title))))
+    let def = s.definition.clone().unwrap_or(Definition {
+        intro: String::new(),
+        sections: vec![],
+    });
+    let bytes = export::csv(&def, &all)
+        .map_err(AppError::Internal)
+        .page_err(&a)?;
+    Ok(crate::web::download::download(
+        bytes,
+        "text/csv; charset=utf-8",
+        &format!("{}_回答.csv", file_base(&s.title)),
+    ))
 }

@@ -76,16 +76,35 @@ pub(super) fn qr_svg(url: &str) -> String {
     crate::auth::totp::qr_svg(url)
 }
 
-async fn view(st: &AppState, a: &Auth, headers: &HeaderMap, id: &str, form: Option<SettingsForm>, errors: Vec<FieldError>, done: Option<&str>) -> PageResult {
+async fn view(
+    st: &AppState,
+    a: &Auth,
+    headers: &HeaderMap,
+    id: &str,
+    form: Option<SettingsForm>,
+    errors: Vec<FieldError>,
+    done: Option<&str>,
+) -> PageResult {
     let s = store::get(&st.db, &a.ctx, id).await.page_err(a)?;
-    let url = s.path.as_ref().map(|p| format!("{}{p}", base_url(headers, st.config.force_secure_cookies)));
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let url = s
+        .path
+        .as_ref()
+        .map(|p| format!("{}{p}", base_url(headers, st.config.force_secure_cookies)));
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     Ok(render_status(
         status,
         &ShowPage {
             page: Page::for_auth(s.title.clone(), a).notice(notice(done)),
             period: period(&s),
-            questions: s.definition.as_ref().map(|d| d.items().count()).unwrap_or(0),
+            questions: s
+                .definition
+                .as_ref()
+                .map(|d| d.items().count())
+                .unwrap_or(0),
             qr: url.as_deref().map(qr_svg).unwrap_or_default(),
             url,
             can_manage: policy::can(&a.ctx, Action::ManageSurveys),
@@ -96,11 +115,23 @@ async fn view(st: &AppState, a: &Auth, headers: &HeaderMap, id: &str, form: Opti
     ))
 }
 
-pub(super) async fn show(State(st): State<AppState>, a: Auth, headers: HeaderMap, Path(id): Path<String>, Query(d): Query<Done>) -> PageResult {
+pub(super) async fn show(
+    State(st): State<AppState>,
+    a: Auth,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(d): Query<Done>,
+) -> PageResult {
     view(&st, &a, &headers, &id, None, vec![], d.done.as_deref()).await
 }
 
-pub(super) async fn settings(State(st): State<AppState>, a: Auth, headers: HeaderMap, Path(id): Path<String>, Form(f): Form<SettingsForm>) -> PageResult {
+pub(super) async fn settings(
+    State(st): State<AppState>,
+    a: Auth,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<SettingsForm>,
+) -> PageResult {
     let s = Settings {
         title: f.title.clone(),
         contact: f.contact.clone(),
@@ -116,13 +147,25 @@ pub(super) async fn settings(State(st): State<AppState>, a: Auth, headers: Heade
     }
 }
 
-pub(super) async fn open(State(st): State<AppState>, a: Auth, Path(id): Path<String>) -> PageResult {
-    store::set_status(&st.db, &a.ctx, &id, "open").await.page_err(&a)?;
+pub(super) async fn open(
+    State(st): State<AppState>,
+    a: Auth,
+    Path(id): Path<String>,
+) -> PageResult {
+    store::set_status(&st.db, &a.ctx, &id, "open")
+        .await
+        .page_err(&a)?;
     Ok(Redirect::to(&format!("/surveys/{id}?done=open")).into_response())
 }
 
-pub(super) async fn close(State(st): State<AppState>, a: Auth, Path(id): Path<String>) -> PageResult {
-    store::set_status(&st.db, &a.ctx, &id, "closed").await.page_err(&a)?;
+pub(super) async fn close(
+    State(st): State<AppState>,
+    a: Auth,
+    Path(id): Path<String>,
+) -> PageResult {
+    store::set_status(&st.db, &a.ctx, &id, "closed")
+        .await
+        .page_err(&a)?;
     Ok(Redirect::to(&format!("/surveys/{id}?done=closed")).into_response())
 }
 
@@ -139,10 +182,19 @@ struct HandoutPage {
 }
 
 /// One A4 sheet to hand out or enclose with a letter.
-pub(super) async fn handout(State(st): State<AppState>, a: Auth, headers: HeaderMap, Path(id): Path<String>) -> PageResult {
+pub(super) async fn handout(
+    State(st): State<AppState>,
+    a: Auth,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> PageResult {
     policy::require(&a.ctx, Action::ManageSurveys).page_err(&a)?;
     let s = store::get(&st.db, &a.ctx, &id).await.page_err(&a)?;
-    let url = format!("{}{}", base_url(&headers, st.config.force_secure_cookies), s.path.clone().unwrap_or_default());
+    let url = format!(
+        "{}{}",
+        base_url(&headers, st.config.force_secure_cookies),
+        s.path.clone().unwrap_or_default()
+    );
     Ok(render_status(
         StatusCode::OK,
         &HandoutPage {
@@ -150,7 +202,11 @@ pub(super) async fn handout(State(st): State<AppState>, a: Auth, headers: Header
             tenant_name: a.ctx.tenant_name.clone().unwrap_or_default(),
             qr: qr_svg(&url),
             closes: s.closes_on.as_deref().map(date_label).unwrap_or_default(),
-            questions: s.definition.as_ref().map(|d| d.items().count()).unwrap_or(0),
+            questions: s
+                .definition
+                .as_ref()
+                .map(|d| d.items().count())
+                .unwrap_or(0),
             url,
             s,
         },
@@ -158,10 +214,19 @@ pub(super) async fn handout(State(st): State<AppState>, a: Auth, headers: Header
 }
 
 /// The link's QR code as an SVG file (for a newsletter or a poster).
-pub(super) async fn qr(State(st): State<AppState>, a: Auth, headers: HeaderMap, Path(id): Path<String>) -> PageResult {
+pub(super) async fn qr(
+    State(st): State<AppState>,
+    a: Auth,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> PageResult {
     policy::require(&a.ctx, Action::ManageSurveys).page_err(&a)?;
     let s = store::get(&st.db, &a.ctx, &id).await.page_err(&a)?;
-    let url = format!("{}{}", base_url(&headers, st.config.force_secure_cookies), s.path.unwrap_or_default());
+    let url = format!(
+        "{}{}",
+        base_url(&headers, st.config.force_secure_cookies),
+        s.path.unwrap_or_default()
+    );
     Ok(crate::web::download::svg(qr_svg(&url)))
 }
 
@@ -189,31 +254,87 @@ struct InvitePage {
     errors: Vec<FieldError>,
 }
 
-async fn invite_view(st: &AppState, a: &Auth, id: &str, form: InviteForm, errors: Vec<FieldError>, done: Option<&str>) -> PageResult {
+async fn invite_view(
+    st: &AppState,
+    a: &Auth,
+    id: &str,
+    form: InviteForm,
+    errors: Vec<FieldError>,
+    done: Option<&str>,
+) -> PageResult {
     let s = store::get(&st.db, &a.ctx, id).await.page_err(a)?;
     let rows = invite::list(&st.db, &a.ctx, id, false).await.page_err(a)?;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let notice = done.and_then(|d| d.parse::<usize>().ok()).map(|n| format!("回答コードを {n} 件作りました。CSV に書き出して、お手紙の差し込み印刷に使えます。"));
-    Ok(render_status(status, &InvitePage { page: Page::for_auth(format!("回答コード（{}）", s.title), a).notice(notice), s, rows, form, errors }))
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let notice = done.and_then(|d| d.parse::<usize>().ok()).map(|n| {
+        format!("回答コードを {n} 件作りました。CSV に書き出して、お手紙の差し込み印刷に使えます。")
+    });
+    Ok(render_status(
+        status,
+        &InvitePage {
+            page: Page::for_auth(format!("回答コード（{}）", s.title), a).notice(notice),
+            s,
+            rows,
+            form,
+            errors,
+        },
+    ))
 }
 
-pub(super) async fn invitations(State(st): State<AppState>, a: Auth, Path(id): Path<String>, Query(q): Query<InviteQuery>) -> PageResult {
-    invite_view(&st, &a, &id, InviteForm::default(), vec![], q.done.as_deref()).await
+pub(super) async fn invitations(
+    State(st): State<AppState>,
+    a: Auth,
+    Path(id): Path<String>,
+    Query(q): Query<InviteQuery>,
+) -> PageResult {
+    invite_view(
+        &st,
+        &a,
+        &id,
+        InviteForm::default(),
+        vec![],
+        q.done.as_deref(),
+    )
+    .await
 }
 
-pub(super) async fn invite(State(st): State<AppState>, a: Auth, Path(id): Path<String>, Form(f): Form<InviteForm>) -> PageResult {
-    let mut labels: Vec<String> = f.labels.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
+pub(super) async fn invite(
+    State(st): State<AppState>,
+    a: Auth,
+    Path(id): Path<String>,
+    Form(f): Form<InviteForm>,
+) -> PageResult {
+    let mut labels: Vec<String> = f
+        .labels
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
     if labels.is_empty() && !f.count.trim().is_empty() {
         match crate::text::nfkc(f.count.trim()).parse::<usize>() {
-            Ok(n) if (1..=invite::MAX_BATCH).contains(&n) => labels = (1..=n).map(|i| format!("{i}")).collect(),
+            Ok(n) if (1..=invite::MAX_BATCH).contains(&n) => {
+                labels = (1..=n).map(|i| format!("{i}")).collect()
+            }
             _ => {
-                let e = vec![FieldError::new("count", format!("作る数は 1 から {} までの数で入れてください。", invite::MAX_BATCH))];
+                let e = vec![FieldError::new(
+                    "count",
+                    format!(
+                        "作る数は 1 から {} までの数で入れてください。",
+                        invite::MAX_BATCH
+                    ),
+                )];
                 return invite_view(&st, &a, &id, f, e, None).await;
             }
         }
     }
     match invite::add(&st.db, &a.ctx, &id, &labels).await {
-        Ok(made) => Ok(Redirect::to(&format!("/surveys/{id}/invitations?done={}", made.len())).into_response()),
+        Ok(made) => Ok(
+            Redirect::to(&format!("/surveys/{id}/invitations?done={}", made.len())).into_response(),
+        ),
         Err(AppError::Validation(e)) => invite_view(&st, &a, &id, f, e, None).await,
         Err(e) => Err(e).page_err(&a),
     }
@@ -221,18 +342,68 @@ pub(super) async fn invite(State(st): State<AppState>, a: Auth, Path(id): Path<S
 
 /// The codes for a mail merge: 宛先, 回答コード, the address with the code, and whether
 /// it was answered (`?unanswered=1`: only those not yet answered, for a reminder).
-pub(super) async fn invitations_csv(State(st): State<AppState>, a: Auth, headers: HeaderMap, Path(id): Path<String>, Query(q): Query<InviteQuery>) -> PageResult {
+pub(super) async fn invitations_csv(
+    State(st): State<AppState>,
+    a: Auth,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<InviteQuery>,
+) -> PageResult {
     let s = store::get(&st.db, &a.ctx, &id).await.page_err(&a)?;
-    let rows = invite::list(&st.db, &a.ctx, &id, q.unanswered.is_some()).await.page_err(&a)?;
-    let base = format!("{}{}", base_url(&headers, st.config.force_secure_cookies), s.path.clone().unwrap_or_default());
-    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(b"\xEF\xBB\xBF".to_vec());
-    let write = |w: &mut csv::Writer<Vec<u8>>, r: [String; 4]| w.write_record(r.map(crate::agencies::io::csv_guard)).map_err(|e| AppError::Internal(e.into()));
-    write(&mut w, ["宛先".into(), "回答コード".into(), "回答のアドレス".into(), "回答".into()]).page_err(&a)?;
+    let rows = invite::list(&st.db, &a.ctx, &id, q.unanswered.is_some())
+        .await
+        .page_err(&a)?;
+    let base = format!(
+        "{}{}",
+        base_url(&headers, st.config.force_secure_cookies),
+        s.path.clone().unwrap_or_default()
+    );
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(b"\xEF\xBB\xBF".to_vec());
+    let write = |w: &mut csv::Writer<Vec<u8>>, r: [String; 4]| {
+        w.write_record(r.map(crate::agencies::io::csv_guard))
+            .map_err(|e| AppError::Internal(e.into()))
+    };
+    write(
+        &mut w,
+        [
+            "宛先".into(),
+            "回答コード".into(),
+            "回答のアドレス".into(),
+            "回答".into(),
+        ],
+    )
+    .page_err(&a)?;
     for r in rows {
-        let answered = if r.used_at.is_some() { "回答あり" } else { "未回答" };
-        write(&mut w, [r.label, r.code.clone(), format!("{base}?code={}", r.code), answered.into()]).page_err(&a)?;
+        let answered = if r.used_at.is_some() {
+            "回答あり"
+        } else {
+            "未回答"
+        };
+        write(
+            &mut w,
+            [
+                r.label,
+                r.code.clone(),
+                format!("{base}?code={}", r.code),
+                answered.into(),
+            ],
+        )
+        .page_err(&a)?;
     }
-    let bytes = w.into_inner().map_err(|e| AppError::Internal(anyhow::anyhow!(e.to_string()))).page_err(&a)?;
-    let name = if q.unanswered.is_some() { "未回答の回答コード" } else { "回答コード" };
-    Ok(crate::web::download::download(bytes, "text/csv; charset=utf-8", &format!("{}_{name}.csv", file_base(&s.title))))
+    let bytes = w
+        .into_inner()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!(e.to_string())))
+        .page_err(&a)?;
+    let name = if q.unanswered.is_some() {
+        "未回答の回答コード"
+    } else {
+        "回答コード"
+    };
+    Ok(crate::web::download::download(
+        bytes,
+        "text/csv; charset=utf-8",
+        &format!("{}_{name}.csv", file_base(&s.title)),
+    ))
 }
