@@ -158,6 +158,10 @@ async fn another_tenant_gets_nothing(app: TestApp) {
         ),
         ("/services/{id}", format!("/services/{service}")),
         (
+            "/surveys/{id}",
+            format!("/surveys/{}", one(&app, &w("surveys", "")).await.unwrap()),
+        ),
+        (
             "/agencies/proposals/{id}",
             "/agencies/proposals/00000000-0000-7000-8000-000000000000".into(),
         ),
