@@ -101,6 +101,38 @@ impl Rows {
     }
 }
 
+/// One value or several under one name: a flattened map hands a single value over as
+/// a string and repeated ones as a sequence (check boxes, and forms whose field names
+/// are data, such as a survey's questions).
+#[derive(Default, Clone, Debug)]
+pub struct Values(pub Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for Values {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Values, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Values;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("one or more values")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Values, E> {
+                Ok(Values(vec![v.to_string()]))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Values, E> {
+                Ok(Values(vec![v]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<Values, A::Error> {
+                let mut out = vec![];
+                while let Some(v) = s.next_element::<String>()? {
+                    out.push(v);
+                }
+                Ok(Values(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// Whether a checkbox value is ticked.
 pub fn ticked(v: &str) -> bool {
     v == "1" || v == "on" || v == "true"

@@ -176,16 +176,7 @@ impl TestApp {
         path: &str,
         body: serde_json::Value,
     ) -> (u16, serde_json::Value) {
-        let res = client()
-            .put(format!("{}{}", self.url, path))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .expect("send");
-        let status = res.status().as_u16();
-        let body = res.json().await.unwrap_or(serde_json::Value::Null);
-        (status, body)
+        self.api_send(reqwest::Method::PUT, token, path, body).await
     }
 
     pub async fn api_post(
@@ -194,8 +185,19 @@ impl TestApp {
         path: &str,
         body: serde_json::Value,
     ) -> (u16, serde_json::Value) {
+        self.api_send(reqwest::Method::POST, token, path, body)
+            .await
+    }
+
+    async fn api_send(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
         let res = client()
-            .post(format!("{}{}", self.url, path))
+            .request(method, format!("{}{}", self.url, path))
             .bearer_auth(token)
             .json(&body)
             .send()

@@ -17,7 +17,7 @@ use super::date_label;
 use crate::auth::sha256_hex;
 use crate::surveys::model::{self, Kind, Sent};
 use crate::surveys::store::{self, PublicSurvey};
-use crate::web::form::{Opt, Query};
+use crate::web::form::{Opt, Query, Values};
 use crate::web::pages::{render, render_status, Page};
 use crate::web::{AppState, Session};
 use crate::AppError;
@@ -44,37 +44,6 @@ impl From<AnswerForm> for Sent {
                 .map(|(k, v)| (k, v.0))
                 .collect(),
         }
-    }
-}
-
-/// One value or several under one name: a flattened map hands a single value over as
-/// a string and repeated ones as a sequence.
-#[derive(Default)]
-struct Values(Vec<String>);
-
-impl<'de> Deserialize<'de> for Values {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Values, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Values;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("one or more values")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Values, E> {
-                Ok(Values(vec![v.to_string()]))
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Values, E> {
-                Ok(Values(vec![v]))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<Values, A::Error> {
-                let mut out = vec![];
-                while let Some(v) = s.next_element::<String>()? {
-                    out.push(v);
-                }
-                Ok(Values(out))
-            }
-        }
-        d.deserialize_any(V)
     }
 }
 

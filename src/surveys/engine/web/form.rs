@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::error::FieldError;
 use crate::surveys::engine::answers::{field, other_field};
 use crate::surveys::engine::def::Definition;
+use crate::web::form::Values;
 
 pub struct OptView {
     pub id: String,
@@ -64,36 +65,6 @@ impl AnswerForm {
             .filter(|(k, _)| k.starts_with("q_"))
             .map(|(k, v)| (k.clone(), v.0.clone()))
             .collect()
-    }
-}
-
-/// One value or several under one name.
-#[derive(Default, Clone)]
-pub struct Values(pub Vec<String>);
-
-impl<'de> Deserialize<'de> for Values {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Values, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Values;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("one or more values")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Values, E> {
-                Ok(Values(vec![v.to_string()]))
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Values, E> {
-                Ok(Values(vec![v]))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<Values, A::Error> {
-                let mut out = vec![];
-                while let Some(v) = s.next_element::<String>()? {
-                    out.push(v);
-                }
-                Ok(Values(out))
-            }
-        }
-        d.deserialize_any(V)
     }
 }
 
